@@ -1,0 +1,73 @@
+#include "cli/daemon_runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+
+#include "engine/pipeline.h"
+#include "http/http_server.h"
+
+namespace errpulse {
+namespace {
+
+HttpResponse Route(const HttpRequest& request, const Pipeline& pipeline) {
+  const std::string path = request.target.substr(0, request.target.find('?'));
+  if (request.method != "GET" && request.method != "HEAD")
+    return {405, "text/plain; charset=utf-8", "method not allowed\n"};
+  if (path == "/metrics")
+    return {200, "text/plain; version=0.0.4; charset=utf-8", pipeline.exporter().Scrape()};
+  if (path == "/-/healthy") return {200, "text/plain; charset=utf-8", "errpulse is healthy\n"};
+  if (path == "/-/ready") {
+    if (pipeline.ready()) return {200, "text/plain; charset=utf-8", "errpulse is ready\n"};
+    return {503, "text/plain; charset=utf-8", "errpulse is starting\n"};
+  }
+  if (path == "/")
+    return {200, "text/html; charset=utf-8",
+            "<!doctype html><title>errpulse</title><h1>errpulse</h1>"
+            "<p><a href=\"/metrics\">/metrics</a> &middot; <a href=\"/-/healthy\">/-/healthy</a>"
+            " &middot; <a href=\"/-/ready\">/-/ready</a></p>\n"};
+  return {404, "text/plain; charset=utf-8", "not found\n"};
+}
+
+}  // namespace
+
+int RunDaemon(std::shared_ptr<const Setup> setup,
+              const std::function<void(boost::asio::io_context&)>& on_start) {
+  boost::asio::io_context io;
+  Pipeline pipeline(io, setup);
+  HttpServer http([&pipeline](const HttpRequest& r) { return Route(r, pipeline); });
+  const Config& config = setup->config;
+  if (std::string error = http.Listen(config.listen_host, config.listen_port); !error.empty()) {
+    spdlog::error("{}", error);
+    return 1;
+  }
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        if (signal == SIGHUP) {
+          spdlog::warn("SIGHUP received: live reload is not implemented yet; restart "
+                       "errpulsed to apply a new config");
+          signals.async_wait(on_signal);
+          return;
+        }
+        spdlog::info("{} received, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        pipeline.Stop();
+        io.stop();
+      };
+  signals.async_wait(on_signal);
+
+  pipeline.Start();
+  http.Start();
+  spdlog::info("errpulse listening on {}:{}, following {} source(s)", config.listen_host,
+               http.port(), config.sources.size());
+  if (on_start) on_start(io);
+  io.run();
+  http.Stop();
+  spdlog::info("errpulse stopped");
+  return 0;
+}
+
+}  // namespace errpulse

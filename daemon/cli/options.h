@@ -1,0 +1,28 @@
+// Small shared helpers for the subcommands: option parsing and loading the
+// config (or the defaults) with diagnostics printed to stderr.
+//
+// Stateless; used on the main thread only.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "engine/setup.h"
+
+namespace errpulse {
+
+// Removes `--name VALUE` or `--name=VALUE` from args; returns the value.
+std::optional<std::string> TakeOption(Args* args, const std::string& name);
+// Removes a boolean `--name` flag; returns whether it was present.
+bool TakeFlag(Args* args, const std::string& name);
+// Reports (to stderr) any argument starting with "--" left unparsed.
+bool RejectUnknownOptions(const Args& args, const char* command);
+
+// Loads the config at `path` (or, when `path` is empty: the default config
+// file if it exists, else the built-in defaults when `defaults_ok`), then
+// compiles it. Prints diagnostics to stderr and returns nullptr on error.
+std::shared_ptr<const Setup> LoadSetup(const std::string& path, bool defaults_ok);
+
+}  // namespace errpulse

@@ -1,0 +1,264 @@
+#include "config/config.h"
+
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "build_info.h"
+#include "common/yaml_reader.h"
+
+namespace errpulse {
+namespace {
+
+bool HasGlobChars(const std::string& s) {
+  return s.find_first_of("*?[") != std::string::npos;
+}
+
+std::string Resolve(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || path[0] == '/' || base_dir.empty()) return path;
+  return base_dir + "/" + path;
+}
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+Diagnostic At(const YamlReader& reader, const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null()) return {reader.file(), 0, 0, ""};
+  return {reader.file(), mark.line + 1, mark.column + 1, ""};
+}
+
+bool ParseListen(const std::string& value, std::string* host, uint16_t* port) {
+  size_t colon = value.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= value.size()) return false;
+  std::string h = value.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.empty()) return false;
+  char* end = nullptr;
+  long p = std::strtol(value.c_str() + colon + 1, &end, 10);
+  if (*end != '\0' || p < 0 || p > 65535) return false;
+  *host = h;
+  *port = static_cast<uint16_t>(p);
+  return true;
+}
+
+// `catalog:` or `rules:`: a list of files/globs, resolved and expanded.
+void ReadFileList(YamlReader& reader, const YAML::Node& node, const char* key,
+                  const std::string& base_dir, std::vector<std::string>* out,
+                  Diagnostics* diagnostics) {
+  auto list = reader.StringList(node, key);
+  if (!list) return;
+  out->clear();
+  size_t i = 0;
+  for (const auto& item : *list) {
+    const YAML::Node at = node.IsSequence() ? node[i] : node;
+    ++i;
+    ExpandFiles(Resolve(base_dir, item), At(reader, at), out, diagnostics);
+  }
+}
+
+void ReadSource(YamlReader& reader, const YAML::Node& item, const std::string& base_dir,
+                Config* config) {
+  if (!reader.ExpectMap(item, "source")) return;
+  reader.CheckKeys(item, {"name", "paths", "start_at", "rules"}, "source");
+  SourceConfig source;
+  if (auto n = item["name"]) {
+    if (auto v = reader.String(n, "name")) {
+      source.name = *v;
+      if (v->empty()) reader.Error(n, "source name must not be empty");
+      for (const auto& other : config->sources)
+        if (other.name == *v) reader.Error(n, "source '" + *v + "' is defined twice");
+    }
+  } else {
+    reader.Error(item, "source is missing 'name'");
+  }
+  if (auto n = item["paths"]) {
+    if (auto v = reader.StringList(n, "paths")) {
+      for (const auto& p : *v) source.paths.push_back(Resolve(base_dir, p));
+      if (v->empty()) reader.Error(n, "source '" + source.name + "' has no paths");
+    }
+  } else {
+    reader.Error(item, "source '" + source.name + "' is missing 'paths'");
+  }
+  if (auto n = item["start_at"]) {
+    if (auto v = reader.String(n, "start_at")) {
+      if (*v == "end") {
+        source.start_at_end = true;
+      } else if (*v == "beginning") {
+        source.start_at_end = false;
+      } else {
+        reader.Error(n, "start_at must be 'end' or 'beginning', not '" + *v + "'");
+      }
+    }
+  }
+  if (auto n = item["rules"]) {
+    if (auto v = reader.StringList(n, "rules")) {
+      source.rules = *v;
+      for (size_t i = 0; i < v->size(); ++i)
+        source.rule_positions.push_back(At(reader, n.IsSequence() ? n[i] : n));
+    }
+  }
+  config->sources.push_back(std::move(source));
+}
+
+void ReadPositive(YamlReader& reader, const YAML::Node& root, const char* key,
+                  int64_t* out) {
+  if (auto n = root[key]) {
+    if (auto v = reader.Int(n, key)) {
+      if (*v <= 0) {
+        reader.Error(n, std::string(key) + " must be positive");
+      } else {
+        *out = *v;
+      }
+    }
+  }
+}
+
+void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& base_dir,
+              Config* config, Diagnostics* diagnostics) {
+  if (root.IsNull()) return;  // an empty file is the defaults
+  if (!reader.ExpectMap(root, "config")) return;
+  reader.CheckKeys(root,
+                   {"listen", "state_dir", "catalog", "rules", "sources",
+                    "max_unknown_codes", "poll_interval", "max_line_bytes",
+                    "read_chunk_bytes", "log_level"},
+                   "config");
+  if (auto n = root["listen"]) {
+    if (auto v = reader.String(n, "listen")) {
+      if (!ParseListen(*v, &config->listen_host, &config->listen_port))
+        reader.Error(n, "listen must be HOST:PORT (e.g. 127.0.0.1:9464), not '" + *v + "'");
+    }
+  }
+  if (auto n = root["state_dir"]) {
+    if (auto v = reader.String(n, "state_dir")) config->state_dir = Resolve(base_dir, *v);
+  }
+  if (auto n = root["catalog"])
+    ReadFileList(reader, n, "catalog", base_dir, &config->catalog_files, diagnostics);
+  if (auto n = root["rules"])
+    ReadFileList(reader, n, "rules", base_dir, &config->rule_files, diagnostics);
+  if (auto n = root["max_unknown_codes"]) {
+    if (auto v = reader.Int(n, "max_unknown_codes")) {
+      if (*v < 0 || *v > 100000) {
+        reader.Error(n, "max_unknown_codes must be between 0 and 100000");
+      } else {
+        config->max_unknown_codes = static_cast<int>(*v);
+      }
+    }
+  }
+  if (auto n = root["poll_interval"]) {
+    if (auto v = reader.DurationMs(n, "poll_interval")) {
+      if (*v < 100) {
+        reader.Error(n, "poll_interval must be at least 100ms");
+      } else {
+        config->poll_interval_ms = *v;
+      }
+    }
+  }
+  ReadPositive(reader, root, "max_line_bytes", &config->max_line_bytes);
+  ReadPositive(reader, root, "read_chunk_bytes", &config->read_chunk_bytes);
+  if (auto n = root["log_level"]) {
+    if (auto v = reader.String(n, "log_level")) {
+      static const std::set<std::string> kLevels = {"trace", "debug", "info",
+                                                    "warn",  "error", "critical"};
+      if (kLevels.count(*v) == 0) {
+        reader.Error(n, "log_level must be one of trace, debug, info, warn, error, critical");
+      } else {
+        config->log_level = *v;
+      }
+    }
+  }
+  if (auto n = root["sources"]) {
+    if (reader.ExpectSequence(n, "sources"))
+      for (const auto& item : n) ReadSource(reader, item, base_dir, config);
+  }
+}
+
+}  // namespace
+
+std::string ShippedDataDir() {
+  char exe[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    const std::string binary_dir = std::string(build::kBinaryDir) + "/";
+    struct stat st;
+    const std::string in_tree = std::string(build::kSourceDir) + "/data/catalog.yaml";
+    if (std::string(exe).rfind(binary_dir, 0) == 0 && ::stat(in_tree.c_str(), &st) == 0)
+      return build::kSourceDir;
+  }
+  if (const char* env = std::getenv("ERRPULSE_SHARE_DIR"); env && *env) return env;
+  return build::kShareDir;
+}
+
+bool ExpandFiles(const std::string& pattern, const Diagnostic& where,
+                 std::vector<std::string>* out, Diagnostics* diagnostics) {
+  auto report = [&](std::string message) {
+    Diagnostic d = where;
+    d.message = std::move(message);
+    diagnostics->push_back(std::move(d));
+    return false;
+  };
+  if (!HasGlobChars(pattern)) {
+    struct stat st;
+    if (::stat(pattern.c_str(), &st) != 0)
+      return report("'" + pattern + "': " + std::strerror(errno));
+    out->push_back(pattern);
+    return true;
+  }
+  glob_t matches{};
+  int rc = ::glob(pattern.c_str(), 0, nullptr, &matches);
+  if (rc != 0) {
+    ::globfree(&matches);
+    return report("'" + pattern + "' matches no file");
+  }
+  for (size_t i = 0; i < matches.gl_pathc; ++i) out->push_back(matches.gl_pathv[i]);
+  ::globfree(&matches);
+  return true;
+}
+
+Config DefaultConfig() {
+  Config config;
+  const std::string dir = ShippedDataDir();
+  Diagnostics ignored;  // a missing shipped file is reported when it is loaded
+  config.catalog_files = {dir + "/data/catalog.yaml"};
+  if (!ExpandFiles(dir + "/rules/*.yaml", {}, &config.rule_files, &ignored))
+    config.rule_files = {dir + "/rules/codes.yaml"};
+  return config;
+}
+
+std::optional<Config> ParseConfig(const std::string& text, const std::string& name,
+                                  const std::string& base_dir, Diagnostics* diagnostics) {
+  const size_t errors_before = diagnostics->size();
+  YamlReader reader(name, diagnostics);
+  auto root = reader.LoadString(text);
+  if (!root) return std::nullopt;
+  Config config = DefaultConfig();
+  config.file = name;
+  ReadRoot(reader, *root, base_dir, &config, diagnostics);
+  if (diagnostics->size() != errors_before) return std::nullopt;
+  return config;
+}
+
+std::optional<Config> LoadConfig(const std::string& path, Diagnostics* diagnostics) {
+  YamlReader reader(path, diagnostics);
+  const size_t errors_before = diagnostics->size();
+  auto root = reader.LoadFile();
+  if (!root) return std::nullopt;
+  Config config = DefaultConfig();
+  config.file = path;
+  ReadRoot(reader, *root, DirName(path), &config, diagnostics);
+  if (diagnostics->size() != errors_before) return std::nullopt;
+  return config;
+}
+
+}  // namespace errpulse

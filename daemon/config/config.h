@@ -1,0 +1,67 @@
+// Config: the daemon's validated, immutable configuration (errpulse.yaml).
+// LoadConfig() reports every mistake as `FILE:LINE:COL: message`; relative
+// paths are resolved against the config file's directory.
+//
+// Value type; built once per (re)load and then only read; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/diagnostic.h"
+
+namespace errpulse {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/errpulse/errpulse.yaml";
+
+struct SourceConfig {
+  std::string name;
+  std::vector<std::string> paths;  // files or globs, absolute
+  bool start_at_end = true;        // `start_at: end` (default) or `beginning`
+  // Names of the extraction rules that apply; empty means all of them.
+  std::vector<std::string> rules;
+  std::vector<Diagnostic> rule_positions;  // where each name was written
+};
+
+struct Config {
+  std::string file;  // the config file; empty when running on defaults
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 9464;
+  std::string state_dir = "/var/lib/errpulse";
+  // Catalog and rule files after glob expansion; when the config names none,
+  // the files shipped with errpulse (see ShippedDataDir()).
+  std::vector<std::string> catalog_files;
+  std::vector<std::string> rule_files;
+  int max_unknown_codes = 100;        // distinct unknown codes per source
+  int64_t poll_interval_ms = 2000;    // safety-net stat poll
+  int64_t max_line_bytes = 64 * 1024;
+  int64_t read_chunk_bytes = 256 * 1024;  // per file per turn: fairness
+  std::string log_level = "info";
+  std::vector<SourceConfig> sources;
+};
+
+// Loads and validates `path`. Returns nullopt when there are errors; every
+// error is appended to `diagnostics`.
+std::optional<Config> LoadConfig(const std::string& path, Diagnostics* diagnostics);
+
+// Parses config text held in memory; relative paths resolve against `base_dir`.
+std::optional<Config> ParseConfig(const std::string& text, const std::string& name,
+                                  const std::string& base_dir, Diagnostics* diagnostics);
+
+// A configuration with no sources and the shipped catalog and rules (used by
+// `replay` and `explain` when no config file exists).
+Config DefaultConfig();
+
+// Where the shipped catalog (data/) and rules (rules/) live: the source tree
+// when this binary runs from its build tree, $ERRPULSE_SHARE_DIR when set,
+// else the installed share directory.
+std::string ShippedDataDir();
+
+// Expands a file name or glob; reports a pattern that matches nothing.
+// Returns false (and appends a diagnostic at `where`) on failure.
+bool ExpandFiles(const std::string& pattern, const Diagnostic& where,
+                 std::vector<std::string>* out, Diagnostics* diagnostics);
+
+}  // namespace errpulse

@@ -1,0 +1,132 @@
+#include "extract/line_scanner.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace errpulse {
+namespace {
+
+// Rewrites `(?P<name>` as `(?:` so patterns can be joined without duplicate
+// group names, leaving escapes and character classes alone.
+std::string StripGroupNames(const std::string& pattern) {
+  std::string out;
+  out.reserve(pattern.size());
+  bool in_class = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      out += c;
+      out += pattern[++i];
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      out += c;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      out += c;
+      if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
+      if (i + 1 < pattern.size() && pattern[i + 1] == ']') out += pattern[++i];
+      continue;
+    }
+    if (pattern.compare(i, 4, "(?P<") == 0) {
+      size_t close = pattern.find('>', i + 4);
+      if (close != std::string::npos) {
+        out += "(?:";
+        i = close;
+        continue;
+      }
+    }
+    out += c;
+  }
+  return out;
+}
+
+bool ParseCode(re2::StringPiece text, int64_t* code) {
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  if (begin != end && *begin == '+') ++begin;
+  auto [last, ec] = std::from_chars(begin, end, *code);
+  return ec == std::errc() && last == end && begin != end;
+}
+
+}  // namespace
+
+std::string UnionPattern(const RuleSet& rules, const std::vector<int>& rule_indices) {
+  std::string joined = "(?m)";
+  for (size_t i = 0; i < rule_indices.size(); ++i) {
+    if (i > 0) joined += '|';
+    joined += "(?:" + StripGroupNames(rules.rules()[rule_indices[i]].pattern) + ")";
+  }
+  if (rule_indices.empty()) joined += "[^\\x00-\\x{10FFFF}]";  // matches nothing
+  return joined;
+}
+
+LineScanner::LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> rule_indices)
+    : rules_(std::move(rules)), rule_indices_(std::move(rule_indices)) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(64 << 20);  // the DFA cache; more memory, fewer NFA fallbacks
+  union_ = std::make_unique<RE2>(UnionPattern(*rules_, rule_indices_), options);
+}
+
+const std::string& LineScanner::error() const { return union_->error(); }
+
+bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos,
+                                    std::string_view* line, size_t* line_start) const {
+  re2::StringPiece text(chunk.data(), chunk.size());
+  re2::StringPiece found;
+  if (!union_->Match(text, pos, chunk.size(), RE2::UNANCHORED, &found, 1)) return false;
+  const size_t at = static_cast<size_t>(found.data() - chunk.data());
+  size_t start = at;
+  while (start > pos && chunk[start - 1] != '\n') --start;
+  const void* newline = std::memchr(chunk.data() + at, '\n', chunk.size() - at);
+  const size_t end = newline ? static_cast<const char*>(newline) - chunk.data() : chunk.size();
+  *line = chunk.substr(start, end - start);
+  *line_start = start;
+  return true;
+}
+
+bool LineScanner::EvaluateLine(std::string_view line, Match* match) const {
+  re2::StringPiece text(line.data(), line.size());
+  re2::StringPiece groups[kMaxRuleGroups];
+  const char* best_code_at = nullptr;
+  for (int index : rule_indices_) {
+    const Rule& rule = rules_->rules()[index];
+    const int ngroups = rule.group_count + 1;
+    size_t start = 0;
+    while (start <= line.size() &&
+           rule.re->Match(text, start, line.size(), RE2::UNANCHORED, groups, ngroups)) {
+      const re2::StringPiece whole = groups[0];
+      const size_t match_end = static_cast<size_t>(whole.data() + whole.size() - line.data());
+      const size_t next = match_end > start ? match_end : start + 1;
+      const re2::StringPiece code_text = groups[rule.code_group];
+      int64_t code = 0;
+      bool rejected = false;
+      for (int group : rule.reject_groups) rejected = rejected || groups[group].data() != nullptr;
+      if (rejected || code_text.data() == nullptr || !ParseCode(code_text, &code) ||
+          rule.Ignores(code)) {
+        start = next;
+        continue;
+      }
+      // Later rules only replace an accepted match whose code starts further right.
+      if (best_code_at == nullptr || code_text.data() < best_code_at) {
+        best_code_at = code_text.data();
+        match->rule = index;
+        match->code = code;
+        match->ts = rule.ts_group > 0 && groups[rule.ts_group].data() != nullptr
+                        ? std::string_view(groups[rule.ts_group].data(),
+                                           groups[rule.ts_group].size())
+                        : std::string_view();
+      }
+      break;
+    }
+  }
+  if (best_code_at == nullptr) return false;
+  match->line = line;
+  return true;
+}
+
+}  // namespace errpulse

@@ -1,0 +1,74 @@
+// LineScanner: finds error codes in a chunk of complete log lines.
+//
+// Scans the buffer, not lines (the way ripgrep does): one RE2 search with the
+// union of the rules' patterns finds the next candidate line in the whole
+// chunk, and only that line is run through the capturing patterns. 97% of
+// lines carry no error and cost one DFA pass over their bytes; lines are
+// std::string_view slices of the chunk, so nothing is allocated per line.
+//
+// A line yields at most one Match: of all accepted matches of all rules, the
+// one whose code starts leftmost (ties go to the rule listed first). A match is
+// not accepted when a `reject` group took part, when its code does not parse,
+// or when the code is in the rule's `ignore_codes`; the search then continues
+// after it on the same line.
+//
+// Ownership: shares the RuleSet (kept alive by the shared_ptr). Immutable
+// after construction; Scan() is const and thread-safe.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "extract/match.h"
+#include "extract/rule_set.h"
+
+namespace errpulse {
+
+class LineScanner {
+ public:
+  // `rule_indices`: which rules of `rules` apply (a source may restrict them).
+  LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> rule_indices);
+
+  bool ok() const { return union_ != nullptr && union_->ok(); }
+  const std::string& error() const;
+
+  // Calls `on_match(const Match&)` for every line of `chunk` that reports a
+  // code. `chunk` holds complete lines separated by '\n'; its last line may
+  // lack the newline.
+  template <typename OnMatch>
+  void Scan(std::string_view chunk, OnMatch&& on_match) const {
+    size_t pos = 0;
+    Match match;
+    while (pos < chunk.size()) {
+      std::string_view line;
+      size_t line_start = 0;
+      if (!NextCandidateLine(chunk, pos, &line, &line_start)) return;
+      if (EvaluateLine(line, &match)) {
+        match.line_offset = line_start;
+        on_match(static_cast<const Match&>(match));
+      }
+      pos = line_start + line.size() + 1;
+    }
+  }
+
+  // The per-line decision on its own (tests and the unoptimised reference path).
+  bool EvaluateLine(std::string_view line, Match* match) const;
+
+  const std::vector<int>& rule_indices() const { return rule_indices_; }
+
+ private:
+  // Finds the first line at or after `pos` that the union pattern matches.
+  bool NextCandidateLine(std::string_view chunk, size_t pos, std::string_view* line,
+                         size_t* line_start) const;
+
+  std::shared_ptr<const RuleSet> rules_;
+  std::vector<int> rule_indices_;
+  std::unique_ptr<RE2> union_;  // prefilter: any rule could match here
+};
+
+// The union prefilter pattern for `rules`: each pattern with its named groups
+// made non-capturing, joined by '|', in multi-line mode. Exposed for tests.
+std::string UnionPattern(const RuleSet& rules, const std::vector<int>& rule_indices);
+
+}  // namespace errpulse

@@ -1,0 +1,77 @@
+// RuleSet: the compiled extraction rules (rules/*.yaml). Each rule is an RE2
+// pattern with a named group `code` (required), optional `ts` (event time),
+// optional groups named `reject` or `reject_*` (when one takes part in a
+// match, the match is discarded: RE2 has no look-around, so "status code 404"
+// is refused by capturing "status " there), and optional extra named groups. A rule may list
+// `ignore_codes` ranges whose values are never error codes (HTTP statuses).
+//
+// Immutable after Load(); shared as std::shared_ptr<const RuleSet>; all const
+// methods are thread-safe (RE2 objects are).
+//
+// Usage:
+//   Diagnostics diags;
+//   auto rules = RuleSet::Load({"rules/codes.yaml"}, &diags);
+//   if (!rules) { print diags; }
+//   LineScanner scanner(rules, rules->AllRules());
+#pragma once
+
+#include <re2/re2.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/diagnostic.h"
+
+namespace errpulse {
+
+// Capture groups per rule, including group 0: the scanner keeps them on the stack.
+inline constexpr int kMaxRuleGroups = 16;
+
+struct CodeRange {
+  int64_t low = 0;
+  int64_t high = 0;
+  bool Contains(int64_t code) const { return code >= low && code <= high; }
+};
+
+struct Rule {
+  std::string name;
+  std::string description;
+  std::string pattern;
+  std::string defined_in;  // file:line
+  std::unique_ptr<RE2> re;
+  int code_group = 0;    // capture group numbers (1-based); 0 = absent
+  int ts_group = 0;
+  std::vector<int> reject_groups;
+  int group_count = 0;
+  std::vector<CodeRange> ignore_codes;
+
+  bool Ignores(int64_t code) const {
+    for (const auto& r : ignore_codes)
+      if (r.Contains(code)) return true;
+    return false;
+  }
+};
+
+class RuleSet {
+ public:
+  // Loads rule files in order. Rule names must be unique across files.
+  // Returns nullptr and appends `FILE:LINE:COL: message` diagnostics on error.
+  static std::shared_ptr<const RuleSet> Load(const std::vector<std::string>& files,
+                                             Diagnostics* diagnostics);
+  static std::shared_ptr<const RuleSet> FromString(const std::string& yaml,
+                                                   const std::string& name,
+                                                   Diagnostics* diagnostics);
+
+  const std::vector<Rule>& rules() const { return rules_; }
+  // Index of the rule called `name`, or -1.
+  int Find(const std::string& name) const;
+  // Indices of every rule, in file order.
+  std::vector<int> AllRules() const;
+
+ private:
+  std::vector<Rule> rules_;
+};
+
+}  // namespace errpulse

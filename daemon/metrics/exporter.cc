@@ -1,0 +1,133 @@
+#include "metrics/exporter.h"
+
+#include <prometheus/text_serializer.h>
+
+#include "build_info.h"
+
+namespace errpulse {
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+
+// Raises `counter` to `value`. Only the pipeline thread increments our
+// counters, so the difference is exact (doubles hold integers up to 2^53).
+void Sync(prometheus::Counter* counter, uint64_t value) {
+  const double delta = static_cast<double>(value) - counter->Value();
+  if (delta > 0) counter->Increment(delta);
+}
+
+}  // namespace
+
+Exporter::Exporter(std::shared_ptr<const Catalog> catalog,
+                   const std::vector<std::string>& sources)
+    : catalog_(std::move(catalog)), registry_(std::make_shared<prometheus::Registry>()) {
+  auto& r = *registry_;
+  errors_ = &BuildCounter()
+                 .Name("errpulse_errors_total")
+                 .Help("Log lines that reported an error code, by source and code.")
+                 .Register(r);
+  auto& lines = BuildCounter().Name("errpulse_lines_total")
+                    .Help("Log lines read, by source.").Register(r);
+  auto& successes = BuildCounter().Name("errpulse_successes_total")
+                        .Help("Log lines that reported code 0 (success), by source.")
+                        .Register(r);
+  auto& unknown = BuildCounter().Name("errpulse_unknown_codes_total")
+                      .Help("Error lines whose code the catalog does not list, by source.")
+                      .Register(r);
+  auto& bytes = BuildCounter().Name("errpulse_read_bytes_total")
+                    .Help("Bytes read from log files, by source.").Register(r);
+  auto& read_errors = BuildCounter().Name("errpulse_read_errors_total")
+                          .Help("Failures to open, stat or read a log file, by source.")
+                          .Register(r);
+  auto& cut = BuildCounter().Name("errpulse_lines_cut_total")
+                  .Help("Lines longer than max_line_bytes, cut to that length.").Register(r);
+  auto& rotations = BuildCounter().Name("errpulse_file_rotations_total")
+                        .Help("Times a tailed path was found to name a new file.")
+                        .Register(r);
+  auto& truncations = BuildCounter().Name("errpulse_file_truncations_total")
+                          .Help("Times a tailed file was found truncated.").Register(r);
+  auto& files_open = BuildGauge().Name("errpulse_files_open")
+                         .Help("Log files currently open, by source.").Register(r);
+  auto& lag = BuildGauge().Name("errpulse_lag_bytes")
+                  .Help("Bytes written to tailed files but not yet read, by source.")
+                  .Register(r);
+  auto& code_info = BuildGauge().Name("errpulse_code_info")
+                        .Help("The catalog: one series per known code, value 1; join on code.")
+                        .Register(r);
+  auto& build_info = BuildGauge().Name("errpulse_build_info")
+                         .Help("errpulse's version and source revision, value 1.")
+                         .Register(r);
+  build_info.Add({{"version", build::kVersion}, {"revision", build::kRevision}}).Set(1);
+  for (const auto& e : catalog_->entries()) {
+    code_info.Add({{"code", e.code_text}, {"name", e.name}, {"domain", e.domain},
+                   {"category", e.category}, {"severity", e.severity}})
+        .Set(1);
+  }
+  for (const auto& name : sources) {
+    SourceHandles h;
+    h.name = name;
+    const prometheus::Labels labels = {{"source", name}};
+    h.lines = &lines.Add(labels);
+    h.successes = &successes.Add(labels);
+    h.unknown_total = &unknown.Add(labels);
+    h.bytes_read = &bytes.Add(labels);
+    h.read_errors = &read_errors.Add(labels);
+    h.lines_cut = &cut.Add(labels);
+    h.rotations = &rotations.Add(labels);
+    h.truncations = &truncations.Add(labels);
+    h.files_open = &files_open.Add(labels);
+    h.lag_bytes = &lag.Add(labels);
+    // Every catalogued code exists from the start at 0, so increase() and
+    // rate() see the first error instead of a series appearing at 1.
+    for (const auto& e : catalog_->entries()) {
+      h.by_entry.push_back(&errors_->Add({{"source", name}, {"domain", e.domain},
+                                          {"category", e.category}, {"code", e.code_text}}));
+    }
+    sources_.push_back(std::move(h));
+  }
+}
+
+prometheus::Counter& Exporter::UnknownCounter(const SourceHandles& h, const std::string& code,
+                                              std::string_view domain) {
+  return errors_->Add({{"source", h.name}, {"domain", std::string(domain)},
+                       {"category", "unknown"}, {"code", code}});
+}
+
+void Exporter::Publish(size_t source, const SourceCounts& counts) {
+  SourceHandles& h = sources_[source];
+  Sync(h.lines, counts.lines);
+  Sync(h.successes, counts.successes);
+  Sync(h.unknown_total, counts.unknown_total);
+  for (size_t i = 0; i < counts.by_entry.size(); ++i) {
+    if (counts.by_entry[i] != 0) Sync(h.by_entry[i], counts.by_entry[i]);
+  }
+  // New unknown codes get their series here, once each (bounded by the cap).
+  while (h.unknown.size() < counts.unknown.size()) {
+    const int64_t code = counts.unknown[h.unknown.size()].first;
+    h.unknown.push_back(&UnknownCounter(h, std::to_string(code), RangeDomain(code)));
+  }
+  for (size_t i = 0; i < counts.unknown.size(); ++i) Sync(h.unknown[i], counts.unknown[i].second);
+  for (size_t d = 0; d < counts.other.size(); ++d) {
+    if (counts.other[d] == 0) continue;
+    if (h.other[d] == nullptr) h.other[d] = &UnknownCounter(h, "other", kRangeDomains[d]);
+    Sync(h.other[d], counts.other[d]);
+  }
+}
+
+void Exporter::PublishTail(size_t source, const TailStats& stats) {
+  SourceHandles& h = sources_[source];
+  Sync(h.bytes_read, stats.bytes_read);
+  Sync(h.read_errors, stats.read_errors);
+  Sync(h.lines_cut, stats.lines_cut);
+  Sync(h.rotations, stats.rotations);
+  Sync(h.truncations, stats.truncations);
+  h.files_open->Set(static_cast<double>(stats.files_open));
+  h.lag_bytes->Set(static_cast<double>(stats.lag_bytes));
+}
+
+std::string Exporter::Scrape() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace errpulse

@@ -1,0 +1,66 @@
+// Exporter: the Prometheus view of errpulse. Owns the prometheus-cpp registry
+// and a handle for every series, created once (Family::Add) and kept, so
+// publishing never builds label sets per line.
+//
+// Publish*() copy the pipeline's exact integer counts into the counters (one
+// atomic add per changed series per batch, never per line). They must be
+// called from one thread (the pipeline). Scrape() may be called from any
+// thread at any time: prometheus-cpp guards families with a mutex and
+// counter values are atomic.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "classify/catalog.h"
+#include "engine/source_counts.h"
+#include "tail/tail_stats.h"
+
+namespace errpulse {
+
+class Exporter {
+ public:
+  Exporter(std::shared_ptr<const Catalog> catalog, const std::vector<std::string>& sources);
+
+  // Pipeline thread only.
+  void Publish(size_t source, const SourceCounts& counts);
+  void PublishTail(size_t source, const TailStats& stats);
+
+  // Any thread: the Prometheus text exposition format (version 0.0.4).
+  std::string Scrape() const;
+
+ private:
+  struct SourceHandles {
+    std::string name;
+    prometheus::Counter* lines = nullptr;
+    prometheus::Counter* successes = nullptr;
+    prometheus::Counter* unknown_total = nullptr;
+    std::vector<prometheus::Counter*> by_entry;
+    std::vector<prometheus::Counter*> unknown;  // parallel to SourceCounts::unknown
+    std::array<prometheus::Counter*, kRangeDomains.size()> other{};
+    prometheus::Counter* bytes_read = nullptr;
+    prometheus::Counter* read_errors = nullptr;
+    prometheus::Counter* lines_cut = nullptr;
+    prometheus::Counter* rotations = nullptr;
+    prometheus::Counter* truncations = nullptr;
+    prometheus::Gauge* files_open = nullptr;
+    prometheus::Gauge* lag_bytes = nullptr;
+  };
+
+  prometheus::Counter& UnknownCounter(const SourceHandles& h, const std::string& code,
+                                      std::string_view domain);
+
+  std::shared_ptr<const Catalog> catalog_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* errors_;
+  std::vector<SourceHandles> sources_;
+};
+
+}  // namespace errpulse

@@ -1,0 +1,21 @@
+// TailStats: self-metrics of the tailer for one source, as plain integers
+// owned by the pipeline thread and published by the Exporter.
+//
+// Not thread-safe: written and read on the pipeline thread only.
+#pragma once
+
+#include <cstdint>
+
+namespace errpulse {
+
+struct TailStats {
+  uint64_t bytes_read = 0;
+  uint64_t read_errors = 0;   // open/read/stat failures, permission denied
+  uint64_t lines_cut = 0;     // lines longer than max_line_bytes
+  uint64_t rotations = 0;     // the path now names another file
+  uint64_t truncations = 0;   // the file shrank under us
+  int64_t files_open = 0;     // gauge
+  int64_t lag_bytes = 0;      // gauge: bytes written but not yet read
+};
+
+}  // namespace errpulse

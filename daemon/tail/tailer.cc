@@ -1,0 +1,321 @@
+#include "tail/tailer.h"
+
+#include <fnmatch.h>
+#include <glob.h>
+#include <spdlog/spdlog.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace errpulse {
+namespace {
+
+constexpr uint32_t kDirectoryEvents = IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM |
+                                      IN_DELETE | IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF |
+                                      IN_MOVE_SELF;
+
+bool HasGlobChars(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::vector<std::string> ExpandPattern(const std::string& pattern) {
+  if (!HasGlobChars(pattern)) return {pattern};
+  std::vector<std::string> out;
+  glob_t matches{};
+  if (::glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
+    for (size_t i = 0; i < matches.gl_pathc; ++i) out.emplace_back(matches.gl_pathv[i]);
+  }
+  ::globfree(&matches);
+  return out;
+}
+
+}  // namespace
+
+Tailer::Tailer(boost::asio::io_context& io, const Config& config, ChunkSink sink,
+               RoundDone round_done)
+    : io_(io),
+      config_(config),
+      sink_(std::move(sink)),
+      round_done_(std::move(round_done)),
+      stats_(config.sources.size()),
+      poll_timer_(io) {}
+
+Tailer::~Tailer() { Stop(); }
+
+int64_t Tailer::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void Tailer::Start() {
+  buffer_.resize(static_cast<size_t>(config_.max_line_bytes + config_.read_chunk_bytes));
+  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ < 0) {
+    spdlog::warn("inotify unavailable ({}); following files by polling every {} ms",
+                 std::strerror(errno), config_.poll_interval_ms);
+  } else {
+    inotify_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, inotify_fd_);
+    inotify_buffer_.resize(64 * 1024);
+    ReadInotify();
+  }
+  for (size_t s = 0; s < config_.sources.size(); ++s) ScanSource(s, /*initial=*/true);
+  UpdateGauges();
+  SchedulePoll();
+  ScheduleDrain();
+}
+
+void Tailer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  poll_timer_.cancel();
+  if (inotify_) {
+    boost::system::error_code ignored;
+    inotify_->close(ignored);  // closes inotify_fd_
+    inotify_.reset();
+  }
+}
+
+size_t Tailer::open_files() const { return active_.size() + retired_.size(); }
+
+void Tailer::WatchDirectory(const std::string& dir) {
+  if (inotify_fd_ < 0 || watched_.count(dir)) return;
+  int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), kDirectoryEvents | IN_ONLYDIR);
+  if (wd < 0) return;  // not there yet: the poll tries again
+  watched_.insert(dir);
+  watch_dirs_[wd] = dir;
+}
+
+void Tailer::ScanSource(size_t source, bool initial) {
+  std::set<std::string> seen;
+  for (const auto& pattern : config_.sources[source].paths) {
+    const std::string dir = DirName(pattern);
+    if (!HasGlobChars(dir)) WatchDirectory(dir);
+    for (const auto& path : ExpandPattern(pattern)) {
+      if (!seen.insert(path).second) continue;
+      if (HasGlobChars(dir)) WatchDirectory(DirName(path));
+      CheckPath(source, path, initial);
+    }
+  }
+  // Paths we follow that the globs no longer produce were removed or renamed.
+  std::vector<std::string> gone;
+  for (const auto& [key, file] : active_) {
+    if (key.first == source && !seen.count(key.second)) gone.push_back(key.second);
+  }
+  for (const auto& path : gone) CheckPath(source, path, false);
+}
+
+void Tailer::CheckPath(size_t source, const std::string& path, bool initial) {
+  const Key key{source, path};
+  auto it = active_.find(key);
+  TailStats& stats = stats_[source];
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    if (it != active_.end()) {
+      // Renamed away or removed: read what is left in it, then let it go.
+      Retire(it->second);
+      active_.erase(it);
+    }
+    if (err != ENOENT && warned_.insert(path).second) {
+      ++stats.read_errors;
+      spdlog::warn("source '{}': cannot stat {}: {}", config_.sources[source].name, path,
+                   std::strerror(err));
+    }
+    return;
+  }
+  if (!S_ISREG(st.st_mode)) return;
+  if (it != active_.end()) {
+    auto& file = it->second;
+    if (file->identity() != FileIdentity{st.st_dev, st.st_ino}) {
+      ++stats.rotations;
+      spdlog::info("source '{}': {} was rotated; finishing the old file, reading the new one",
+                   config_.sources[source].name, path);
+      Retire(file);
+      active_.erase(it);
+      // Fall through to open the new file from its beginning.
+    } else {
+      if (static_cast<uint64_t>(st.st_size) < file->read_offset()) {
+        ++stats.truncations;
+        spdlog::info("source '{}': {} was truncated; reading it from the beginning",
+                     config_.sources[source].name, path);
+        file->Restart();
+      }
+      if (static_cast<uint64_t>(st.st_size) != file->read_offset()) Queue(file);
+      return;
+    }
+  }
+  auto file = std::make_shared<FileTailer>(path, source,
+                                           static_cast<size_t>(config_.max_line_bytes));
+  const bool at_end = initial && config_.sources[source].start_at_end;
+  if (int err = file->Open(at_end); err != 0) {
+    ++stats.read_errors;
+    if (warned_.insert(path).second)
+      spdlog::warn("source '{}': cannot open {}: {} (retrying every {} ms)",
+                   config_.sources[source].name, path, std::strerror(err),
+                   config_.poll_interval_ms);
+    return;
+  }
+  if (warned_.erase(path)) spdlog::info("source '{}': {} is readable now",
+                                        config_.sources[source].name, path);
+  spdlog::info("source '{}': following {} from {}", config_.sources[source].name, path,
+               at_end ? "its end" : "its beginning");
+  active_[key] = file;
+  Queue(file);
+}
+
+void Tailer::Retire(std::shared_ptr<FileTailer> file) {
+  file->last_growth_ms = NowMs();
+  Queue(file);
+  retired_.push_back(std::move(file));
+}
+
+void Tailer::Queue(const std::shared_ptr<FileTailer>& file) {
+  if (file->queued || !file->is_open()) return;
+  file->queued = true;
+  queue_.push_back(file);
+  ScheduleDrain();
+}
+
+void Tailer::ScheduleDrain() {
+  if (drain_scheduled_ || stopped_ || queue_.empty()) return;
+  drain_scheduled_ = true;
+  boost::asio::post(io_, [this] { Drain(); });
+}
+
+void Tailer::Drain() {
+  drain_scheduled_ = false;
+  if (stopped_) return;
+  std::vector<std::shared_ptr<FileTailer>> batch;
+  batch.swap(queue_);
+  const int64_t now = NowMs();
+  for (auto& file : batch) file->queued = false;
+  for (auto& file : batch) {
+    if (!file->is_open()) continue;
+    TailStats& stats = stats_[file->source()];
+    auto status = file->ReadSome(static_cast<size_t>(config_.read_chunk_bytes), &buffer_, sink_,
+                                 &stats);
+    if (status == FileTailer::ReadStatus::kData) {
+      file->last_growth_ms = now;
+      Queue(file);  // fair: one chunk per file per turn, come back for more
+    } else if (status == FileTailer::ReadStatus::kEndOfFile) {
+      // Shrunk below our offset (copytruncate) shows up as end-of-file here.
+      struct stat st;
+      if (::fstat(file->fd(), &st) == 0 &&
+          static_cast<uint64_t>(st.st_size) < file->read_offset()) {
+        ++stats.truncations;
+        spdlog::info("{} was truncated; reading it from the beginning", file->path());
+        file->Restart();
+        Queue(file);
+      }
+    }
+  }
+  round_done_();
+  ScheduleDrain();
+}
+
+void Tailer::ReadInotify() {
+  inotify_->async_read_some(
+      boost::asio::buffer(inotify_buffer_),
+      [this](const boost::system::error_code& ec, size_t bytes) {
+        if (ec == boost::asio::error::operation_aborted || stopped_) return;
+        if (ec) {
+          spdlog::warn("reading inotify events failed: {}; relying on the poll", ec.message());
+          return;
+        }
+        HandleInotifyBuffer(bytes);
+        ReadInotify();
+      });
+}
+
+void Tailer::HandleInotifyBuffer(size_t bytes) {
+  bool rescan = false;
+  for (size_t at = 0; at + sizeof(inotify_event) <= bytes;) {
+    const auto* event = reinterpret_cast<const inotify_event*>(inotify_buffer_.data() + at);
+    at += sizeof(inotify_event) + event->len;
+    if (event->mask & IN_Q_OVERFLOW) {
+      rescan = true;
+      continue;
+    }
+    auto dir = watch_dirs_.find(event->wd);
+    if (dir == watch_dirs_.end()) continue;
+    if (event->mask & IN_IGNORED) {
+      watched_.erase(dir->second);
+      watch_dirs_.erase(dir);
+      continue;
+    }
+    if (event->len == 0) continue;
+    const std::string path = dir->second + "/" + event->name;
+    const bool content_only = (event->mask & ~IN_ISDIR) == IN_MODIFY;
+    for (size_t s = 0; s < config_.sources.size(); ++s) {
+      auto it = active_.find({s, path});
+      if (it != active_.end() && content_only) {
+        Queue(it->second);  // the common case: no stat, just read
+        continue;
+      }
+      bool wanted = it != active_.end();
+      for (const auto& pattern : config_.sources[s].paths)
+        wanted = wanted || ::fnmatch(pattern.c_str(), path.c_str(), FNM_PATHNAME) == 0;
+      if (wanted) CheckPath(s, path, false);
+    }
+  }
+  // A rotated-away file may still be written under its new name.
+  for (auto& file : retired_) Queue(file);
+  if (rescan) Poll();
+}
+
+void Tailer::SchedulePoll() {
+  poll_timer_.expires_after(std::chrono::milliseconds(config_.poll_interval_ms));
+  poll_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    Poll();
+    SchedulePoll();
+  });
+}
+
+void Tailer::Poll() {
+  for (size_t s = 0; s < config_.sources.size(); ++s) ScanSource(s, false);
+  // Let go of rotated-away files that reached their end and stopped growing.
+  const int64_t grace_ms = std::max<int64_t>(5000, 2 * config_.poll_interval_ms);
+  const int64_t now = NowMs();
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    auto& file = *it;
+    struct stat st;
+    const bool at_end = ::fstat(file->fd(), &st) != 0 ||
+                        static_cast<uint64_t>(st.st_size) <= file->read_offset();
+    if (at_end && now - file->last_growth_ms >= grace_ms && !file->queued) {
+      file->FlushPartial(sink_);
+      it = retired_.erase(it);
+    } else {
+      if (!at_end) Queue(file);
+      ++it;
+    }
+  }
+  UpdateGauges();
+  round_done_();
+}
+
+void Tailer::UpdateGauges() {
+  for (auto& stats : stats_) stats.files_open = stats.lag_bytes = 0;
+  auto account = [&](const FileTailer& file) {
+    TailStats& stats = stats_[file.source()];
+    ++stats.files_open;
+    struct stat st;
+    if (::fstat(file.fd(), &st) == 0 && static_cast<uint64_t>(st.st_size) > file.read_offset())
+      stats.lag_bytes += static_cast<int64_t>(st.st_size - file.read_offset());
+  };
+  for (const auto& [key, file] : active_) account(*file);
+  for (const auto& file : retired_) account(*file);
+}
+
+}  // namespace errpulse

@@ -1,0 +1,96 @@
+// Tailer: follows every source's paths (files or globs) and feeds their new
+// lines to a ChunkSink.
+//
+// - inotify on the directories that hold the paths wakes it the moment a file
+//   grows, appears, is renamed or removed; a slow stat poll (poll_interval)
+//   is the safety net for what inotify misses (network filesystems, overflow,
+//   directories that do not exist yet) and re-expands the globs.
+// - A path that is renamed away or removed (rotation) keeps its open file
+//   until that file has been read to its end and has stopped growing for a
+//   grace period; its partial last line is then handed on. The new file at the
+//   path is read from its beginning.
+// - A file that shrinks below the read offset was truncated in place
+//   (copytruncate): reading restarts at its beginning.
+// - Files that exist at start are read from their end (start_at: end) or
+//   beginning; files that appear later are always read from their beginning.
+// - Reading is fair: at most read_chunk_bytes per file per turn, then the next
+//   file; the event loop runs other work between turns.
+// - Files that cannot be opened (permission denied) are retried at every poll,
+//   counted in read_errors and logged once.
+//
+// Ownership: owns its FileTailers and inotify descriptor; runs on the
+// io_context it is given, which must be run by one thread (the pipeline).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "tail/file_tailer.h"
+#include "tail/tail_stats.h"
+
+namespace errpulse {
+
+class Tailer {
+ public:
+  // Called after every round of reads, so the caller can publish counts.
+  using RoundDone = std::function<void()>;
+
+  Tailer(boost::asio::io_context& io, const Config& config, ChunkSink sink, RoundDone round_done);
+  ~Tailer();
+
+  // Opens the files that exist now and starts watching. Call once.
+  void Start();
+  void Stop();
+
+  const std::vector<TailStats>& stats() const { return stats_; }
+  // Files currently followed (for status output).
+  size_t open_files() const;
+
+ private:
+  using Key = std::pair<size_t, std::string>;  // (source, path)
+
+  void Poll();
+  void SchedulePoll();
+  void ReadInotify();
+  void HandleInotifyBuffer(size_t bytes);
+  void CheckPath(size_t source, const std::string& path, bool initial);
+  void ScanSource(size_t source, bool initial);
+  void WatchDirectory(const std::string& dir);
+  void Retire(std::shared_ptr<FileTailer> file);
+  void Queue(const std::shared_ptr<FileTailer>& file);
+  void ScheduleDrain();
+  void Drain();
+  void UpdateGauges();
+  int64_t NowMs() const;
+
+  boost::asio::io_context& io_;
+  const Config& config_;
+  ChunkSink sink_;
+  RoundDone round_done_;
+  std::vector<TailStats> stats_;
+  std::vector<char> buffer_;  // shared read buffer: max_line_bytes + read_chunk_bytes
+
+  std::map<Key, std::shared_ptr<FileTailer>> active_;
+  std::vector<std::shared_ptr<FileTailer>> retired_;  // rotated away, being drained
+  std::vector<std::shared_ptr<FileTailer>> queue_;    // files with data to read
+  bool drain_scheduled_ = false;
+  std::set<std::string> warned_;  // paths we already logged an open failure for
+
+  int inotify_fd_ = -1;
+  std::unique_ptr<boost::asio::posix::stream_descriptor> inotify_;
+  std::vector<char> inotify_buffer_;
+  std::map<int, std::string> watch_dirs_;  // watch descriptor -> directory
+  std::set<std::string> watched_;
+  boost::asio::steady_timer poll_timer_;
+  bool stopped_ = false;
+};
+
+}  // namespace errpulse
