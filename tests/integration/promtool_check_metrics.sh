@@ -7,9 +7,8 @@ dir=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$dir/errpulse.yaml" <<YAML
-listen: 127.0.0.1:$port
+listen: 127.0.0.1:0
 state_dir: $dir/state
 sources:
   - name: app
@@ -20,6 +19,14 @@ printf '%s\n' '{"ActionStatus":"FAIL","ErrorCode":60007}' 'onError(-2340, "x")' 
   'code: 8010' '{"ErrorCode":0}' 'plain line' > "$dir/app.log"
 "$errpulsed" --config "$dir/errpulse.yaml" 2>"$dir/log" &
 pid=$!
+# Port 0: the daemon picks a free port and logs it.
+port=
+for _ in $(seq 1 250); do
+  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/log")
+  [ -n "$port" ] && break
+  sleep 0.02
+done
+[ -n "$port" ] || { cat "$dir/log"; echo "daemon did not start"; exit 1; }
 for _ in $(seq 1 250); do
   if curl -sf "http://127.0.0.1:$port/metrics" -o "$dir/scrape" &&
      grep -q '^errpulse_lines_total{source="app"} 5' "$dir/scrape"; then

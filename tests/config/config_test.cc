@@ -1,0 +1,111 @@
+// Config loading: defaults, every key, and FILE:LINE:COL on every mistake.
+#include <gtest/gtest.h>
+
+#include "config/config.h"
+#include "support/test_support.h"
+
+namespace errpulse {
+namespace {
+
+std::string Errors(const std::string& yaml) {
+  Diagnostics d;
+  auto config = ParseConfig(yaml, "errpulse.yaml", "/base", &d);
+  EXPECT_FALSE(config) << "expected errors for:\n" << yaml;
+  return FormatDiagnostics(d);
+}
+
+TEST(Config, DefaultsWhenKeysAreAbsent) {
+  Diagnostics d;
+  auto config = ParseConfig("sources: []\n", "errpulse.yaml", "/base", &d);
+  ASSERT_TRUE(config) << FormatDiagnostics(d);
+  EXPECT_EQ(config->listen_host, "127.0.0.1");
+  EXPECT_EQ(config->listen_port, 9464);
+  EXPECT_EQ(config->max_unknown_codes, 100);
+  EXPECT_EQ(config->max_line_bytes, 64 * 1024);
+  ASSERT_EQ(config->catalog_files.size(), 1u);
+  EXPECT_NE(config->catalog_files[0].find("data/catalog.yaml"), std::string::npos);
+  EXPECT_FALSE(config->rule_files.empty());
+}
+
+TEST(Config, ReadsEveryKeyAndResolvesRelativePaths) {
+  Diagnostics d;
+  auto config = ParseConfig(R"(listen: "0.0.0.0:9500"
+state_dir: state
+max_unknown_codes: 7
+poll_interval: 500ms
+max_line_bytes: 4096
+log_level: debug
+sources:
+  - name: sdk
+    paths: [logs/*.log, /var/log/app.log]
+    start_at: beginning
+    rules: [code_key]
+)", "errpulse.yaml", "/base", &d);
+  ASSERT_TRUE(config) << FormatDiagnostics(d);
+  EXPECT_EQ(config->listen_host, "0.0.0.0");
+  EXPECT_EQ(config->listen_port, 9500);
+  EXPECT_EQ(config->state_dir, "/base/state");
+  EXPECT_EQ(config->max_unknown_codes, 7);
+  EXPECT_EQ(config->poll_interval_ms, 500);
+  EXPECT_EQ(config->max_line_bytes, 4096);
+  EXPECT_EQ(config->log_level, "debug");
+  ASSERT_EQ(config->sources.size(), 1u);
+  EXPECT_EQ(config->sources[0].paths,
+            (std::vector<std::string>{"/base/logs/*.log", "/var/log/app.log"}));
+  EXPECT_FALSE(config->sources[0].start_at_end);
+  EXPECT_EQ(config->sources[0].rules, std::vector<std::string>{"code_key"});
+}
+
+TEST(Config, UnknownKeyWithSuggestion) {
+  EXPECT_NE(Errors("sourcse: []\n")
+                .find("errpulse.yaml:1:1: unknown key 'sourcse' in config (did you mean "
+                      "'sources'?)"),
+            std::string::npos);
+}
+
+TEST(Config, BadValuesPointAtTheValue) {
+  const std::string all = Errors(R"(listen: nowhere
+poll_interval: 5 minutes
+sources:
+  - name: a
+    paths: [x.log]
+    start_at: middle
+  - name: a
+    paths: y.log
+  - paths: []
+)");
+  EXPECT_NE(all.find("errpulse.yaml:1:9: listen must be HOST:PORT"), std::string::npos) << all;
+  EXPECT_NE(all.find("errpulse.yaml:2:16: poll_interval must be a duration"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("errpulse.yaml:6:15: start_at must be 'end' or 'beginning'"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("errpulse.yaml:7:11: source 'a' is defined twice"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("errpulse.yaml:9:5: source is missing 'name'"), std::string::npos) << all;
+}
+
+TEST(Config, YamlSyntaxError) {
+  EXPECT_NE(Errors("sources: [\n").find("errpulse.yaml:2:1: YAML syntax error"),
+            std::string::npos);
+}
+
+TEST(Config, MissingCatalogFileAndEmptyGlob) {
+  const std::string all = Errors("catalog: [/nonexistent/catalog.yaml]\nrules: /nonexistent/*.yaml\n");
+  EXPECT_NE(all.find("errpulse.yaml:1:11: '/nonexistent/catalog.yaml': No such file or directory"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("errpulse.yaml:2:8: '/nonexistent/*.yaml' matches no file"),
+            std::string::npos)
+      << all;
+}
+
+TEST(Config, LoadConfigReportsUnreadableFile) {
+  Diagnostics d;
+  EXPECT_FALSE(LoadConfig("/nonexistent/errpulse.yaml", &d));
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].ToString(), "/nonexistent/errpulse.yaml: cannot open: No such file or directory");
+}
+
+}  // namespace
+}  // namespace errpulse

@@ -1,0 +1,98 @@
+// FileTailer: only complete lines are handed on; partial lines wait; long
+// lines are cut and never stall; start at end skips a half-written line;
+// binary garbage passes through.
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+#include "tail/file_tailer.h"
+
+namespace errpulse {
+namespace {
+
+using testing::AppendFile;
+using testing::TempDir;
+using testing::WriteFile;
+
+struct Reader {
+  Reader(const std::string& path, size_t max_line, bool at_end = false)
+      : file(path, 0, max_line), buffer(max_line + 64) {
+    EXPECT_EQ(file.Open(at_end), 0);
+  }
+  // Reads to the end of the file; returns the lines handed on, joined.
+  std::string ReadAll() {
+    std::string out;
+    ChunkSink sink = [&](size_t, std::string_view lines) {
+      out += std::string(lines);
+      if (!lines.empty() && lines.back() != '\n') out += "<cut>\n";
+    };
+    while (file.ReadSome(64, &buffer, sink, &stats) == FileTailer::ReadStatus::kData) {
+    }
+    return out;
+  }
+  FileTailer file;
+  std::vector<char> buffer;
+  TailStats stats;
+};
+
+TEST(FileTailer, PartialLineWaitsForItsNewline) {
+  TempDir dir;
+  WriteFile(dir.File("a.log"), "one\ntw");
+  Reader r(dir.File("a.log"), 1024);
+  EXPECT_EQ(r.ReadAll(), "one\n");
+  AppendFile(dir.File("a.log"), "o\nthree");
+  EXPECT_EQ(r.ReadAll(), "two\n");
+  EXPECT_EQ(r.file.read_offset(), 13u);
+  std::string flushed;
+  r.file.FlushPartial([&](size_t, std::string_view l) { flushed = std::string(l); });
+  EXPECT_EQ(flushed, "three");
+}
+
+TEST(FileTailer, LongLinesAreCutCountedAndDoNotStall) {
+  TempDir dir;
+  WriteFile(dir.File("a.log"), std::string(300, 'x') + "\nafter\n" + std::string(50, 'y') + "\n");
+  Reader r(dir.File("a.log"), 100);
+  EXPECT_EQ(r.ReadAll(), std::string(100, 'x') + "<cut>\nafter\n" + std::string(50, 'y') + "\n");
+  EXPECT_EQ(r.stats.lines_cut, 1u);
+}
+
+TEST(FileTailer, StartAtEndSkipsTheHalfWrittenLine) {
+  TempDir dir;
+  WriteFile(dir.File("a.log"), "old\nhalf");
+  Reader r(dir.File("a.log"), 1024, /*at_end=*/true);
+  AppendFile(dir.File("a.log"), " written\nnew\n");
+  EXPECT_EQ(r.ReadAll(), "new\n");
+}
+
+TEST(FileTailer, StartAtEndOnACompleteLine) {
+  TempDir dir;
+  WriteFile(dir.File("a.log"), "old\n");
+  Reader r(dir.File("a.log"), 1024, /*at_end=*/true);
+  AppendFile(dir.File("a.log"), "new\n");
+  EXPECT_EQ(r.ReadAll(), "new\n");
+}
+
+TEST(FileTailer, BinaryGarbagePassesThrough) {
+  TempDir dir;
+  std::string garbage("a\0b\xff\xfe\n", 6);
+  WriteFile(dir.File("a.log"), garbage + "ok\n");
+  Reader r(dir.File("a.log"), 1024);
+  EXPECT_EQ(r.ReadAll(), garbage + "ok\n");
+}
+
+TEST(FileTailer, RestartReadsFromTheBeginning) {
+  TempDir dir;
+  WriteFile(dir.File("a.log"), "one\n");
+  Reader r(dir.File("a.log"), 1024);
+  EXPECT_EQ(r.ReadAll(), "one\n");
+  WriteFile(dir.File("a.log"), "two\n");  // truncate + write
+  r.file.Restart();
+  EXPECT_EQ(r.ReadAll(), "two\n");
+}
+
+TEST(FileTailer, OpenReportsErrno) {
+  FileTailer file("/nonexistent/x.log", 0, 1024);
+  EXPECT_EQ(file.Open(false), ENOENT);
+}
+
+}  // namespace
+}  // namespace errpulse
