@@ -73,8 +73,8 @@ void FileTailer::Deliver(std::string_view data, const ChunkSink& sink, TailStats
   std::string_view complete =
       last_newline == std::string_view::npos ? std::string_view() : data.substr(0, last_newline + 1);
   std::string_view partial = data.substr(complete.size());
-  if (!complete.empty()) sink(source_, complete);
-  if (partial.size() >= max_line_bytes_) {
+  if (!complete.empty()) DeliverComplete(complete, sink, stats);
+  if (partial.size() > max_line_bytes_) {
     // A line with no end in sight: count its first max_line_bytes and skip the rest.
     sink(source_, partial.substr(0, max_line_bytes_));
     ++stats->lines_cut;
@@ -82,6 +82,28 @@ void FileTailer::Deliver(std::string_view data, const ChunkSink& sink, TailStats
     return;
   }
   carry_.assign(partial.data(), partial.size());
+}
+
+void FileTailer::DeliverComplete(std::string_view complete, const ChunkSink& sink,
+                                 TailStats* stats) {
+  if (complete.size() <= max_line_bytes_) {  // no line in it can be too long
+    sink(source_, complete);
+    return;
+  }
+  size_t run_start = 0;  // start of the lines not handed on yet
+  for (size_t pos = 0; pos < complete.size();) {
+    const char* newline =
+        static_cast<const char*>(std::memchr(complete.data() + pos, '\n', complete.size() - pos));
+    const size_t end = static_cast<size_t>(newline - complete.data());  // complete ends in '\n'
+    if (end - pos > max_line_bytes_) {
+      if (pos > run_start) sink(source_, complete.substr(run_start, pos - run_start));
+      sink(source_, complete.substr(pos, max_line_bytes_));
+      ++stats->lines_cut;
+      run_start = end + 1;
+    }
+    pos = end + 1;
+  }
+  if (run_start < complete.size()) sink(source_, complete.substr(run_start));
 }
 
 void FileTailer::FlushPartial(const ChunkSink& sink) {

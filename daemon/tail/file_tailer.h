@@ -5,9 +5,9 @@
 // - Only complete lines ('\n'-terminated) are handed on; the partial last line
 //   is kept (`carry_`) until its newline arrives, or until the file is let go
 //   after a rotation (FlushPartial), when it is handed on as a line.
-// - A partial line that reaches max_line_bytes without a newline is handed on
-//   cut to that length and counted; the rest of it, up to its newline, is
-//   skipped. A long line never stalls the file.
+// - A line longer than max_line_bytes is handed on cut to that length and
+//   counted in lines_cut; the rest of it is skipped, up to its newline even
+//   when that has not been written yet. A long line never stalls the file.
 // - Started "at end", it skips to the end of the file and, when the last byte
 //   is not a newline, also skips the rest of that half-written line.
 // - NUL bytes and invalid UTF-8 are just bytes: nothing here interprets them.
@@ -75,9 +75,11 @@ class FileTailer {
   // Scheduling state, owned by the Tailer.
   bool queued = false;
   int64_t last_growth_ms = 0;
+  uint64_t known_size = 0;  // the file's size when last seen, for the lag gauge
 
  private:
   void Deliver(std::string_view data, const ChunkSink& sink, TailStats* stats);
+  void DeliverComplete(std::string_view complete, const ChunkSink& sink, TailStats* stats);
 
   std::string path_;
   size_t source_;

@@ -70,7 +70,7 @@ void Tailer::Start() {
     ReadInotify();
   }
   for (size_t s = 0; s < config_.sources.size(); ++s) ScanSource(s, /*initial=*/true);
-  UpdateGauges();
+  UpdateGauges(/*stat_files=*/true);
   SchedulePoll();
   ScheduleDrain();
 }
@@ -123,9 +123,11 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool initial) {
   if (::stat(path.c_str(), &st) != 0) {
     const int err = errno;
     if (it != active_.end()) {
-      // Renamed away or removed: read what is left in it, then let it go.
+      // Renamed away or removed: read what is left in it, then let it go. A
+      // file that appears at the path later completes a rotation.
       Retire(it->second);
       active_.erase(it);
+      vanished_.insert(key);
     }
     if (err != ENOENT && warned_.insert(path).second) {
       ++stats.read_errors;
@@ -166,6 +168,7 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool initial) {
                    config_.poll_interval_ms);
     return;
   }
+  if (vanished_.erase(key)) ++stats.rotations;
   if (warned_.erase(path)) spdlog::info("source '{}': {} is readable now",
                                         config_.sources[source].name, path);
   spdlog::info("source '{}': following {} from {}", config_.sources[source].name, path,
@@ -207,12 +210,13 @@ void Tailer::Drain() {
                                  &stats);
     if (status == FileTailer::ReadStatus::kData) {
       file->last_growth_ms = now;
+      file->known_size = std::max(file->known_size, file->read_offset());
       Queue(file);  // fair: one chunk per file per turn, come back for more
     } else if (status == FileTailer::ReadStatus::kEndOfFile) {
       // Shrunk below our offset (copytruncate) shows up as end-of-file here.
       struct stat st;
-      if (::fstat(file->fd(), &st) == 0 &&
-          static_cast<uint64_t>(st.st_size) < file->read_offset()) {
+      if (::fstat(file->fd(), &st) == 0) file->known_size = static_cast<uint64_t>(st.st_size);
+      if (file->known_size < file->read_offset()) {
         ++stats.truncations;
         spdlog::info("{} was truncated; reading it from the beginning", file->path());
         file->Restart();
@@ -220,6 +224,7 @@ void Tailer::Drain() {
       }
     }
   }
+  UpdateGauges(/*stat_files=*/false);
   round_done_();
   ScheduleDrain();
 }
@@ -301,18 +306,20 @@ void Tailer::Poll() {
       ++it;
     }
   }
-  UpdateGauges();
+  UpdateGauges(/*stat_files=*/true);
   round_done_();
 }
 
-void Tailer::UpdateGauges() {
+void Tailer::UpdateGauges(bool stat_files) {
   for (auto& stats : stats_) stats.files_open = stats.lag_bytes = 0;
-  auto account = [&](const FileTailer& file) {
+  auto account = [&](FileTailer& file) {
     TailStats& stats = stats_[file.source()];
     ++stats.files_open;
     struct stat st;
-    if (::fstat(file.fd(), &st) == 0 && static_cast<uint64_t>(st.st_size) > file.read_offset())
-      stats.lag_bytes += static_cast<int64_t>(st.st_size - file.read_offset());
+    if (stat_files && ::fstat(file.fd(), &st) == 0)
+      file.known_size = static_cast<uint64_t>(st.st_size);
+    if (file.known_size > file.read_offset())
+      stats.lag_bytes += static_cast<int64_t>(file.known_size - file.read_offset());
   };
   for (const auto& [key, file] : active_) account(*file);
   for (const auto& file : retired_) account(*file);

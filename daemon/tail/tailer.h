@@ -68,7 +68,9 @@ class Tailer {
   void Queue(const std::shared_ptr<FileTailer>& file);
   void ScheduleDrain();
   void Drain();
-  void UpdateGauges();
+  // files_open and lag_bytes; with stat_files, sizes are refreshed by fstat
+  // (every poll), else the sizes seen by the last reads are used (every round).
+  void UpdateGauges(bool stat_files);
   int64_t NowMs() const;
 
   boost::asio::io_context& io_;
@@ -83,6 +85,7 @@ class Tailer {
   std::vector<std::shared_ptr<FileTailer>> queue_;    // files with data to read
   bool drain_scheduled_ = false;
   std::set<std::string> warned_;  // paths we already logged an open failure for
+  std::set<Key> vanished_;        // followed paths that disappeared: a new file there is a rotation
 
   int inotify_fd_ = -1;
   std::unique_ptr<boost::asio::posix::stream_descriptor> inotify_;
