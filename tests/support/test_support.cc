@@ -153,7 +153,7 @@ int DaemonProcess::StopWith(int signal) {
 
 std::string DaemonProcess::Log() const { return ReadFile(log_path_); }
 
-HttpResult HttpGet(int port, const std::string& path) {
+HttpResult HttpRaw(int port, const std::string& request) {
   HttpResult result;
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
@@ -166,18 +166,20 @@ HttpResult HttpGet(int port, const std::string& path) {
     ::close(fd);
     return result;
   }
-  const std::string request =
-      "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string response;
   char buf[65536];
   ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) response.append(buf, static_cast<size_t>(n));
+  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) result.body.append(buf, static_cast<size_t>(n));
   ::close(fd);
-  if (response.rfind("HTTP/1.1 ", 0) != 0) return result;
-  result.status = std::atoi(response.c_str() + 9);
-  size_t body = response.find("\r\n\r\n");
-  if (body != std::string::npos) result.body = response.substr(body + 4);
+  if (result.body.rfind("HTTP/1.1 ", 0) == 0) result.status = std::atoi(result.body.c_str() + 9);
+  return result;
+}
+
+HttpResult HttpGet(int port, const std::string& path) {
+  HttpResult result = HttpRaw(
+      port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  const size_t body = result.body.find("\r\n\r\n");
+  result.body = body == std::string::npos ? std::string() : result.body.substr(body + 4);
   return result;
 }
 

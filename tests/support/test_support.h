@@ -67,6 +67,9 @@ struct HttpResult {
   std::string body;
 };
 HttpResult HttpGet(int port, const std::string& path);
+// Sends `request` as written (any method, headers, body) and returns the
+// status code (0 on failure) and the whole response, headers included.
+HttpResult HttpRaw(int port, const std::string& request);
 
 // Polls `condition` every 20 ms until it holds or `timeout` passes.
 bool WaitFor(const std::function<bool()>& condition,

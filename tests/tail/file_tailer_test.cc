@@ -96,3 +96,23 @@ TEST(FileTailer, OpenReportsErrno) {
 
 }  // namespace
 }  // namespace errpulse
+
+namespace errpulse {
+namespace {
+
+TEST(FileTailer, CompleteLongLinesInOneReadAreCutToo) {
+  TempDir dir;
+  WriteFile(dir.File("a.log"), "short\n" + std::string(150, 'x') + " code: -3\nafter\n");
+  FileTailer file(dir.File("a.log"), 0, 100);
+  ASSERT_EQ(file.Open(false), 0);
+  std::vector<char> buffer(100 + 4096);
+  TailStats stats;
+  std::vector<std::string> chunks;
+  ChunkSink sink = [&](size_t, std::string_view lines) { chunks.emplace_back(lines); };
+  ASSERT_EQ(file.ReadSome(4096, &buffer, sink, &stats), FileTailer::ReadStatus::kData);
+  EXPECT_EQ(chunks, (std::vector<std::string>{"short\n", std::string(100, 'x'), "after\n"}));
+  EXPECT_EQ(stats.lines_cut, 1u);
+}
+
+}  // namespace
+}  // namespace errpulse

@@ -1,0 +1,16 @@
+// WriteFileAtomically: replaces a file so that after a crash at any moment the
+// path holds either the old content or the new, never a mix: write a temp file
+// beside it, fsync it, rename it over the path, fsync the directory.
+//
+// Stateless; thread-safe for different paths.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace errpulse {
+
+// Returns an error message ("" on success) naming the step and the errno text.
+std::string WriteFileAtomically(const std::string& path, std::string_view content);
+
+}  // namespace errpulse
