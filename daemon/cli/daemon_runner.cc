@@ -59,7 +59,10 @@ int RunDaemon(std::shared_ptr<const Setup> setup,
       };
   signals.async_wait(on_signal);
 
-  pipeline.Start();
+  if (std::string error = pipeline.Start(); !error.empty()) {
+    spdlog::error("{}", error);
+    return 1;
+  }
   http.Start();
   spdlog::info("errpulse listening on {}:{}, following {} source(s)", config.listen_host,
                http.port(), config.sources.size());

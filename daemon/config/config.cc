@@ -131,7 +131,7 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
   reader.CheckKeys(root,
                    {"listen", "state_dir", "catalog", "rules", "sources",
                     "max_unknown_codes", "poll_interval", "max_line_bytes",
-                    "read_chunk_bytes", "log_level"},
+                    "read_chunk_bytes", "log_level", "commit_interval", "on_corrupt_state"},
                    "config");
   if (auto n = root["listen"]) {
     if (auto v = reader.String(n, "listen")) {
@@ -161,6 +161,24 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
         reader.Error(n, "poll_interval must be at least 100ms");
       } else {
         config->poll_interval_ms = *v;
+      }
+    }
+  }
+  if (auto n = root["commit_interval"]) {
+    if (auto v = reader.DurationMs(n, "commit_interval")) {
+      if (*v < 1 || *v > 1000) {
+        reader.Error(n, "commit_interval must be between 1ms and 1s");
+      } else {
+        config->commit_interval_ms = *v;
+      }
+    }
+  }
+  if (auto n = root["on_corrupt_state"]) {
+    if (auto v = reader.String(n, "on_corrupt_state")) {
+      if (*v == "end" || *v == "beginning") {
+        config->corrupt_state_from_end = *v == "end";
+      } else {
+        reader.Error(n, "on_corrupt_state must be 'end' or 'beginning', not '" + *v + "'");
       }
     }
   }

@@ -39,6 +39,11 @@ struct Config {
   int64_t max_line_bytes = 64 * 1024;
   int64_t read_chunk_bytes = 256 * 1024;  // per file per turn: fairness
   std::string log_level = "info";
+  // Counts and offsets are committed at most this often (when they changed),
+  // and /metrics shows only committed values.
+  int64_t commit_interval_ms = 25;
+  // Where to start when the state file is unusable: "end" or "beginning".
+  bool corrupt_state_from_end = true;
   std::vector<SourceConfig> sources;
 };
 

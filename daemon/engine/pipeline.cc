@@ -1,6 +1,11 @@
 #include "engine/pipeline.h"
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
 #include "engine/counting.h"
+#include "engine/counts_state.h"
 
 namespace errpulse {
 namespace {
@@ -11,37 +16,153 @@ std::vector<std::string> SourceNames(const Config& config) {
   return names;
 }
 
+int64_t WallClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> setup)
-    : setup_(std::move(setup)),
+    : io_(io),
+      setup_(std::move(setup)),
       counts_(setup_->config.sources.size(),
               SourceCounts(setup_->catalog->size(), setup_->config.max_unknown_codes)),
       exporter_(setup_->catalog, SourceNames(setup_->config)),
       tailer_(
           io, setup_->config,
           [this](size_t source, std::string_view lines) { OnChunk(source, lines); },
-          [this] { Publish(); }) {}
+          [this] { OnRoundDone(); }),
+      store_(setup_->config.state_dir),
+      commit_timer_(io) {}
 
-void Pipeline::Start() {
-  tailer_.Start();
-  Publish();
+std::string Pipeline::Start() {
+  if (std::string error = store_.Open(); !error.empty()) return error;
+  std::vector<SourceStart> starts = Restore();
+  PublishCommitted();  // the restored values were committed by the last run
+  tailer_.Start(starts);
+  committed_signature_ = ChangeSignature();
+  Commit();  // records the files as opened now (start_at: end offsets)
   ready_ = true;
+  return "";
+}
+
+std::vector<SourceStart> Pipeline::Restore() {
+  const Config& config = setup_->config;
+  std::vector<SourceStart> starts(config.sources.size());
+  Snapshot snapshot;
+  std::string problem;
+  switch (store_.Load(&snapshot, &problem)) {
+    case StateStore::LoadResult::kNone:
+      spdlog::info("no state in {} yet: a first start; files begin per start_at",
+                   config.state_dir);
+      return starts;
+    case StateStore::LoadResult::kUnusable:
+      spdlog::error("state file {} is unusable: {}. Counters restart at 0 and files are read "
+                    "from their {} (on_corrupt_state)",
+                    store_.path(), problem, config.corrupt_state_from_end ? "end" : "beginning");
+      for (auto& start : starts)
+        start.mode = config.corrupt_state_from_end ? SourceStart::Mode::kEnd
+                                                   : SourceStart::Mode::kBeginning;
+      return starts;
+    case StateStore::LoadResult::kLoaded:
+      break;
+  }
+  size_t files = 0;
+  for (auto& saved : snapshot.sources) {
+    size_t s = 0;
+    while (s < config.sources.size() && config.sources[s].name != saved.name) ++s;
+    if (s == config.sources.size()) {
+      spdlog::warn("state has source '{}', which the config no longer has: its counts are "
+                   "dropped", saved.name);
+      continue;
+    }
+    RestoreCounts(*setup_->catalog, saved, &counts_[s]);
+    tailer_.RestoreStats(s, saved.tail);
+    starts[s].mode = SourceStart::Mode::kResume;
+    files += saved.files.size();
+    starts[s].files = std::move(saved.files);
+  }
+  spdlog::info("restored state from {}: {} source(s), {} file(s)", store_.path(),
+               snapshot.sources.size(), files);
+  return starts;
 }
 
 void Pipeline::Stop() {
   tailer_.Stop();
-  Publish();
+  commit_timer_.cancel();
+  Commit();
 }
 
 void Pipeline::OnChunk(size_t source, std::string_view lines) {
   CountChunk(*setup_->scanners[source], *setup_->catalog, lines, &counts_[source]);
 }
 
-void Pipeline::Publish() {
+uint64_t Pipeline::ChangeSignature() const {
+  // Every committed quantity only grows, except offsets after a truncation,
+  // which also bumps `truncations`: the sum changes whenever anything does.
+  uint64_t signature = tailer_.generation();
+  for (size_t s = 0; s < counts_.size(); ++s) {
+    const TailStats& t = tailer_.stats()[s];
+    signature += counts_[s].lines + t.bytes_read + t.read_errors + t.lines_cut + t.rotations +
+                 t.truncations + t.files_lost;
+  }
+  return signature;
+}
+
+void Pipeline::OnRoundDone() {
+  for (size_t s = 0; s < counts_.size(); ++s)
+    exporter_.PublishTailGauges(s, tailer_.stats()[s]);
+  if (commit_scheduled_ || ChangeSignature() == committed_signature_) return;
+  const auto interval = std::chrono::milliseconds(setup_->config.commit_interval_ms);
+  const auto due = last_commit_ + interval;
+  if (std::chrono::steady_clock::now() >= due) {
+    Commit();
+    return;
+  }
+  commit_scheduled_ = true;
+  commit_timer_.expires_at(due);
+  commit_timer_.async_wait([this](const boost::system::error_code& ec) {
+    commit_scheduled_ = false;
+    if (!ec) Commit();
+  });
+}
+
+void Pipeline::Commit() {
+  Snapshot snapshot;
+  snapshot.written_at_ms = WallClockMs();
+  const Config& config = setup_->config;
+  for (size_t s = 0; s < counts_.size(); ++s) {
+    SourceState state;
+    state.name = config.sources[s].name;
+    SaveCounts(*setup_->catalog, counts_[s], &state);
+    state.tail = tailer_.stats()[s];
+    state.files = tailer_.Records(s);
+    snapshot.sources.push_back(std::move(state));
+  }
+  last_commit_ = std::chrono::steady_clock::now();
+  committed_signature_ = ChangeSignature();
+  if (std::string error = store_.Commit(snapshot); !error.empty()) {
+    exporter_.CommitFailed();
+    if (!commit_failing_)
+      spdlog::error("cannot commit state: {}. Counting goes on and /metrics keeps moving, but "
+                    "until a commit succeeds a crash would re-count lines since the last one",
+                    error);
+    commit_failing_ = true;
+  } else {
+    if (commit_failing_) spdlog::info("state commits succeed again");
+    commit_failing_ = false;
+    exporter_.CommitSucceeded(static_cast<double>(snapshot.written_at_ms) / 1000.0);
+  }
+  PublishCommitted();
+}
+
+void Pipeline::PublishCommitted() {
   for (size_t s = 0; s < counts_.size(); ++s) {
     exporter_.Publish(s, counts_[s]);
-    exporter_.PublishTail(s, tailer_.stats()[s]);
+    exporter_.PublishTailCounters(s, tailer_.stats()[s]);
+    exporter_.PublishTailGauges(s, tailer_.stats()[s]);
   }
 }
 

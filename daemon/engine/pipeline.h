@@ -1,22 +1,31 @@
 // Pipeline: the running daemon's data path, wired together:
 //   Tailer (files -> chunks) -> CountChunk (extract + classify + count)
-//   -> SourceCounts -> Exporter (Prometheus counters).
-// After every round of reads it publishes the counts, so /metrics moves within
-// one round of a write.
+//   -> SourceCounts -> commit (StateStore) -> Exporter (Prometheus counters).
 //
-// Ownership: owns the counts, the exporter and the tailer; shares the Setup.
-// Everything but exporter().Scrape() runs on the io_context's one thread.
+// Commit, then expose: counts and file offsets are taken together on this
+// thread, written atomically to the state file, and only then copied into
+// the Prometheus counters. /metrics therefore only ever shows values a restart
+// restores, so a kill -9 at any moment neither loses nor double-counts a line
+// and no counter goes backwards. Commits happen after a round of reads that
+// changed something, at most every commit_interval, and at shutdown.
+//
+// Ownership: owns the counts, the exporter, the tailer and the state store;
+// shares the Setup. Everything but exporter().Scrape() and ready() runs on
+// the io_context's one thread.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/setup.h"
 #include "engine/source_counts.h"
 #include "metrics/exporter.h"
+#include "state/state_store.h"
 #include "tail/tailer.h"
 
 namespace errpulse {
@@ -25,7 +34,10 @@ class Pipeline {
  public:
   Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> setup);
 
-  void Start();
+  // Opens the state, restores it and starts following files. Returns an
+  // error message (e.g. the state directory is unusable), or "".
+  std::string Start();
+  // Stops reading and commits what was counted.
   void Stop();
 
   // Thread-safe.
@@ -33,13 +45,24 @@ class Pipeline {
   bool ready() const { return ready_.load(); }
 
  private:
+  std::vector<SourceStart> Restore();
   void OnChunk(size_t source, std::string_view lines);
-  void Publish();
+  void OnRoundDone();
+  void Commit();
+  void PublishCommitted();
+  uint64_t ChangeSignature() const;
 
+  boost::asio::io_context& io_;
   std::shared_ptr<const Setup> setup_;
   std::vector<SourceCounts> counts_;
   Exporter exporter_;
   Tailer tailer_;
+  StateStore store_;
+  boost::asio::steady_timer commit_timer_;
+  bool commit_scheduled_ = false;
+  std::chrono::steady_clock::time_point last_commit_{};
+  uint64_t committed_signature_ = 0;
+  bool commit_failing_ = false;
   std::atomic<bool> ready_{false};
 };
 

@@ -47,6 +47,18 @@ Exporter::Exporter(std::shared_ptr<const Catalog> catalog,
                         .Register(r);
   auto& truncations = BuildCounter().Name("errpulse_file_truncations_total")
                           .Help("Times a tailed file was found truncated.").Register(r);
+  auto& files_lost = BuildCounter().Name("errpulse_files_lost_total")
+                         .Help("Files gone before they were read to the end (deleted, or rotated "
+                               "and compressed while errpulse was stopped).")
+                         .Register(r);
+  last_commit_ = &BuildGauge().Name("errpulse_state_last_commit_timestamp_seconds")
+                      .Help("When counts and offsets were last committed to the state file.")
+                      .Register(r).Add({});
+  commits_ = &BuildCounter().Name("errpulse_state_commits_total")
+                  .Help("Commits of counts and offsets to the state file.").Register(r).Add({});
+  commit_failures_ = &BuildCounter().Name("errpulse_state_commit_failures_total")
+                          .Help("Commits that failed (the state file could not be written).")
+                          .Register(r).Add({});
   auto& files_open = BuildGauge().Name("errpulse_files_open")
                          .Help("Log files currently open, by source.").Register(r);
   auto& lag = BuildGauge().Name("errpulse_lag_bytes")
@@ -76,6 +88,7 @@ Exporter::Exporter(std::shared_ptr<const Catalog> catalog,
     h.lines_cut = &cut.Add(labels);
     h.rotations = &rotations.Add(labels);
     h.truncations = &truncations.Add(labels);
+    h.files_lost = &files_lost.Add(labels);
     h.files_open = &files_open.Add(labels);
     h.lag_bytes = &lag.Add(labels);
     // Every catalogued code exists from the start at 0, so increase() and
@@ -115,16 +128,28 @@ void Exporter::Publish(size_t source, const SourceCounts& counts) {
   }
 }
 
-void Exporter::PublishTail(size_t source, const TailStats& stats) {
+void Exporter::PublishTailCounters(size_t source, const TailStats& stats) {
   SourceHandles& h = sources_[source];
   Sync(h.bytes_read, stats.bytes_read);
   Sync(h.read_errors, stats.read_errors);
   Sync(h.lines_cut, stats.lines_cut);
   Sync(h.rotations, stats.rotations);
   Sync(h.truncations, stats.truncations);
+  Sync(h.files_lost, stats.files_lost);
+}
+
+void Exporter::PublishTailGauges(size_t source, const TailStats& stats) {
+  SourceHandles& h = sources_[source];
   h.files_open->Set(static_cast<double>(stats.files_open));
   h.lag_bytes->Set(static_cast<double>(stats.lag_bytes));
 }
+
+void Exporter::CommitSucceeded(double unix_seconds) {
+  last_commit_->Set(unix_seconds);
+  commits_->Increment();
+}
+
+void Exporter::CommitFailed() { commit_failures_->Increment(); }
 
 std::string Exporter::Scrape() const {
   return prometheus::TextSerializer().Serialize(registry_->Collect());

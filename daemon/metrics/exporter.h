@@ -29,9 +29,14 @@ class Exporter {
  public:
   Exporter(std::shared_ptr<const Catalog> catalog, const std::vector<std::string>& sources);
 
-  // Pipeline thread only.
+  // Pipeline thread only. Counters: call with committed values only.
   void Publish(size_t source, const SourceCounts& counts);
-  void PublishTail(size_t source, const TailStats& stats);
+  void PublishTailCounters(size_t source, const TailStats& stats);
+  // Gauges (files open, lag): current values, any time.
+  void PublishTailGauges(size_t source, const TailStats& stats);
+  // A commit succeeded at `unix_seconds` / failed.
+  void CommitSucceeded(double unix_seconds);
+  void CommitFailed();
 
   // Any thread: the Prometheus text exposition format (version 0.0.4).
   std::string Scrape() const;
@@ -50,6 +55,7 @@ class Exporter {
     prometheus::Counter* lines_cut = nullptr;
     prometheus::Counter* rotations = nullptr;
     prometheus::Counter* truncations = nullptr;
+    prometheus::Counter* files_lost = nullptr;
     prometheus::Gauge* files_open = nullptr;
     prometheus::Gauge* lag_bytes = nullptr;
   };
@@ -61,6 +67,9 @@ class Exporter {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* errors_;
   std::vector<SourceHandles> sources_;
+  prometheus::Gauge* last_commit_ = nullptr;
+  prometheus::Counter* commits_ = nullptr;
+  prometheus::Counter* commit_failures_ = nullptr;
 };
 
 }  // namespace errpulse

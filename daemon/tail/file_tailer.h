@@ -1,19 +1,12 @@
-// FileTailer: one open log file, read from a remembered offset, cut into
-// chunks of complete lines.
+// FileTailer: one open log file, read from a remembered offset and cut into
+// chunks of complete lines by a LineSplitter (see line_splitter.h for how
+// partial and over-long lines are handled).
 //
-// Rules it follows:
-// - Only complete lines ('\n'-terminated) are handed on; the partial last line
-//   is kept (`carry_`) until its newline arrives, or until the file is let go
-//   after a rotation (FlushPartial), when it is handed on as a line.
-// - A line longer than max_line_bytes is handed on cut to that length and
-//   counted in lines_cut; the rest of it is skipped, up to its newline even
-//   when that has not been written yet. A long line never stalls the file.
-// - Started "at end", it skips to the end of the file and, when the last byte
-//   is not a newline, also skips the rest of that half-written line.
-// - NUL bytes and invalid UTF-8 are just bytes: nothing here interprets them.
+// Started "at end", it skips to the end of the file and, when the last byte is
+// not a newline, also skips the rest of that half-written line.
 //
 // Reads go into a buffer the caller lends (one per Tailer, shared by all
-// files), so a thousand open files cost a thousand small carries, not a
+// files), so a thousand open files cost a thousand small pending lines, not a
 // thousand read buffers.
 //
 // Ownership: owns its file descriptor. Not thread-safe; used by the pipeline
@@ -28,21 +21,14 @@
 #include <string_view>
 #include <vector>
 
+#include "tail/file_identity.h"
+#include "tail/line_splitter.h"
 #include "tail/tail_stats.h"
 
 namespace errpulse {
 
 // Receives each chunk of complete lines of a source.
 using ChunkSink = std::function<void(size_t source, std::string_view lines)>;
-
-struct FileIdentity {
-  dev_t device = 0;
-  ino_t inode = 0;
-  bool operator==(const FileIdentity& o) const {
-    return device == o.device && inode == o.inode;
-  }
-  bool operator!=(const FileIdentity& o) const { return !(*this == o); }
-};
 
 class FileTailer {
  public:
@@ -53,6 +39,8 @@ class FileTailer {
 
   // Opens the path; returns errno on failure (0 on success).
   int Open(bool at_end);
+  // Opens the path and resumes at a remembered offset (see FileRecord).
+  int OpenAt(uint64_t offset, bool skipping);
 
   enum class ReadStatus { kData, kEndOfFile, kError };
   // Reads up to `max_bytes` into `buffer` (which must hold at least
@@ -63,10 +51,18 @@ class FileTailer {
   void FlushPartial(const ChunkSink& sink);
   // The file shrank below our offset: start again from its beginning.
   void Restart();
+  // Whether the file's first bytes are no longer the ones fingerprinted (it
+  // was truncated and rewritten, or its inode now holds another file). Also
+  // extends a fingerprint taken while the file was short.
+  bool ContentReplaced(uint64_t size);
+
+  // What the state file keeps: the offset of the first byte not yet counted.
+  FileRecord Record(bool retired) const;
 
   const std::string& path() const { return path_; }
   size_t source() const { return source_; }
   const FileIdentity& identity() const { return identity_; }
+  const Fingerprint& fingerprint() const { return fingerprint_; }
   bool is_open() const { return fd_ >= 0; }
   int fd() const { return fd_; }
   // Bytes consumed from the file (including the pending partial line).
@@ -78,17 +74,13 @@ class FileTailer {
   uint64_t known_size = 0;  // the file's size when last seen, for the lag gauge
 
  private:
-  void Deliver(std::string_view data, const ChunkSink& sink, TailStats* stats);
-  void DeliverComplete(std::string_view complete, const ChunkSink& sink, TailStats* stats);
-
   std::string path_;
   size_t source_;
-  size_t max_line_bytes_;
   int fd_ = -1;
   FileIdentity identity_;
+  Fingerprint fingerprint_;
   uint64_t read_offset_ = 0;
-  std::string carry_;        // partial last line, at most max_line_bytes
-  bool skipping_ = false;    // discarding the rest of a cut (or half-seen) line
+  LineSplitter splitter_;
 };
 
 }  // namespace errpulse

@@ -13,7 +13,8 @@ struct TailStats {
   uint64_t read_errors = 0;   // open/read/stat failures, permission denied
   uint64_t lines_cut = 0;     // lines longer than max_line_bytes
   uint64_t rotations = 0;     // the path now names another file
-  uint64_t truncations = 0;   // the file shrank under us
+  uint64_t truncations = 0;   // the file shrank under us, or was rewritten
+  uint64_t files_lost = 0;    // gone before being read to the end (while stopped)
   int64_t files_open = 0;     // gauge
   int64_t lag_bytes = 0;      // gauge: bytes written but not yet read
 };

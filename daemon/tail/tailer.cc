@@ -58,7 +58,18 @@ int64_t Tailer::NowMs() const {
       .count();
 }
 
-void Tailer::Start() {
+void Tailer::RestoreStats(size_t source, const TailStats& stats) { stats_[source] = stats; }
+
+std::vector<FileRecord> Tailer::Records(size_t source) const {
+  std::vector<FileRecord> records;
+  for (const auto& [key, file] : active_)
+    if (key.first == source) records.push_back(file->Record(/*retired=*/false));
+  for (const auto& file : retired_)
+    if (file->source() == source) records.push_back(file->Record(/*retired=*/true));
+  return records;
+}
+
+void Tailer::Start(const std::vector<SourceStart>& starts) {
   buffer_.resize(static_cast<size_t>(config_.max_line_bytes + config_.read_chunk_bytes));
   inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd_ < 0) {
@@ -69,7 +80,18 @@ void Tailer::Start() {
     inotify_buffer_.resize(64 * 1024);
     ReadInotify();
   }
-  for (size_t s = 0; s < config_.sources.size(); ++s) ScanSource(s, /*initial=*/true);
+  for (size_t s = 0; s < starts.size(); ++s) {
+    if (starts[s].mode == SourceStart::Mode::kResume)
+      for (const auto& record : starts[s].files) Reattach(s, record);
+  }
+  // Files the state does not know: for a resumed source they appeared while
+  // errpulse was stopped, so they are read from their beginning.
+  for (size_t s = 0; s < config_.sources.size(); ++s) {
+    const auto mode = s < starts.size() ? starts[s].mode : SourceStart::Mode::kStartAt;
+    const bool at_end = mode == SourceStart::Mode::kEnd ||
+                        (mode == SourceStart::Mode::kStartAt && config_.sources[s].start_at_end);
+    ScanSource(s, at_end);
+  }
   UpdateGauges(/*stat_files=*/true);
   SchedulePoll();
   ScheduleDrain();
@@ -96,7 +118,7 @@ void Tailer::WatchDirectory(const std::string& dir) {
   watch_dirs_[wd] = dir;
 }
 
-void Tailer::ScanSource(size_t source, bool initial) {
+void Tailer::ScanSource(size_t source, bool new_at_end) {
   std::set<std::string> seen;
   for (const auto& pattern : config_.sources[source].paths) {
     const std::string dir = DirName(pattern);
@@ -104,7 +126,7 @@ void Tailer::ScanSource(size_t source, bool initial) {
     for (const auto& path : ExpandPattern(pattern)) {
       if (!seen.insert(path).second) continue;
       if (HasGlobChars(dir)) WatchDirectory(DirName(path));
-      CheckPath(source, path, initial);
+      CheckPath(source, path, new_at_end);
     }
   }
   // Paths we follow that the globs no longer produce were removed or renamed.
@@ -115,7 +137,7 @@ void Tailer::ScanSource(size_t source, bool initial) {
   for (const auto& path : gone) CheckPath(source, path, false);
 }
 
-void Tailer::CheckPath(size_t source, const std::string& path, bool initial) {
+void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) {
   const Key key{source, path};
   auto it = active_.find(key);
   TailStats& stats = stats_[source];
@@ -139,7 +161,8 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool initial) {
   if (!S_ISREG(st.st_mode)) return;
   if (it != active_.end()) {
     auto& file = it->second;
-    if (file->identity() != FileIdentity{st.st_dev, st.st_ino}) {
+    const FileIdentity now{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+    if (!file->identity().SameInode(now)) {
       ++stats.rotations;
       spdlog::info("source '{}': {} was rotated; finishing the old file, reading the new one",
                    config_.sources[source].name, path);
@@ -147,19 +170,19 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool initial) {
       active_.erase(it);
       // Fall through to open the new file from its beginning.
     } else {
-      if (static_cast<uint64_t>(st.st_size) < file->read_offset()) {
-        ++stats.truncations;
-        spdlog::info("source '{}': {} was truncated; reading it from the beginning",
-                     config_.sources[source].name, path);
-        file->Restart();
+      const uint64_t size = static_cast<uint64_t>(st.st_size);
+      file->known_size = size;
+      if (size < file->read_offset() || file->ContentReplaced(size)) {
+        HandleTruncation(file, file->Record(false).offset);
+      } else if (size != file->read_offset()) {
+        Queue(file);
       }
-      if (static_cast<uint64_t>(st.st_size) != file->read_offset()) Queue(file);
       return;
     }
   }
   auto file = std::make_shared<FileTailer>(path, source,
                                            static_cast<size_t>(config_.max_line_bytes));
-  const bool at_end = initial && config_.sources[source].start_at_end;
+  const bool at_end = new_at_end;
   if (int err = file->Open(at_end); err != 0) {
     ++stats.read_errors;
     if (warned_.insert(path).second)
@@ -174,10 +197,12 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool initial) {
   spdlog::info("source '{}': following {} from {}", config_.sources[source].name, path,
                at_end ? "its end" : "its beginning");
   active_[key] = file;
+  ++generation_;
   Queue(file);
 }
 
 void Tailer::Retire(std::shared_ptr<FileTailer> file) {
+  ++generation_;
   file->last_growth_ms = NowMs();
   Queue(file);
   retired_.push_back(std::move(file));
@@ -216,12 +241,8 @@ void Tailer::Drain() {
       // Shrunk below our offset (copytruncate) shows up as end-of-file here.
       struct stat st;
       if (::fstat(file->fd(), &st) == 0) file->known_size = static_cast<uint64_t>(st.st_size);
-      if (file->known_size < file->read_offset()) {
-        ++stats.truncations;
-        spdlog::info("{} was truncated; reading it from the beginning", file->path());
-        file->Restart();
-        Queue(file);
-      }
+      if (file->known_size < file->read_offset() || file->ContentReplaced(file->known_size))
+        HandleTruncation(file, file->Record(false).offset);
     }
   }
   UpdateGauges(/*stat_files=*/false);
@@ -289,7 +310,7 @@ void Tailer::SchedulePoll() {
 }
 
 void Tailer::Poll() {
-  for (size_t s = 0; s < config_.sources.size(); ++s) ScanSource(s, false);
+  for (size_t s = 0; s < config_.sources.size(); ++s) ScanSource(s, /*new_at_end=*/false);
   // Let go of rotated-away files that reached their end and stopped growing.
   const int64_t grace_ms = std::max<int64_t>(5000, 2 * config_.poll_interval_ms);
   const int64_t now = NowMs();
@@ -301,6 +322,7 @@ void Tailer::Poll() {
     if (at_end && now - file->last_growth_ms >= grace_ms && !file->queued) {
       file->FlushPartial(sink_);
       it = retired_.erase(it);
+      ++generation_;
     } else {
       if (!at_end) Queue(file);
       ++it;
@@ -323,6 +345,107 @@ void Tailer::UpdateGauges(bool stat_files) {
   };
   for (const auto& [key, file] : active_) account(*file);
   for (const auto& file : retired_) account(*file);
+}
+
+void Tailer::HandleTruncation(const std::shared_ptr<FileTailer>& file, uint64_t offset) {
+  const size_t source = file->source();
+  ++stats_[source].truncations;
+  spdlog::info("source '{}': {} was truncated or rewritten at offset {}; reading it from the "
+               "beginning", config_.sources[source].name, file->path(), offset);
+  if (offset > 0 && file->fingerprint().length > 0)
+    ReadCopyFrom(file->path(), file->fingerprint(), file->identity().inode, source, offset);
+  file->Restart();
+  Queue(file);
+}
+
+void Tailer::ReadCopyFrom(const std::string& original, const Fingerprint& fingerprint,
+                          uint64_t inode, size_t source, uint64_t offset) {
+  // copytruncate copied the file before truncating it: the copy is a sibling
+  // that starts with the same bytes. Newest first, in case older rotations
+  // start the same way.
+  const std::string dir = DirName(original);
+  const std::string base = original.substr(original.rfind('/') + 1);
+  const std::string stem = base.substr(0, base.find('.'));
+  std::string best;
+  int64_t best_mtime = -1;
+  for (const auto& path : ExpandPattern(dir + "/" + (stem.empty() ? base : stem) + "*")) {
+    struct stat st;
+    if (path == original || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<uint64_t>(st.st_ino) == inode || static_cast<uint64_t>(st.st_size) < offset ||
+        st.st_mtime <= best_mtime)
+      continue;
+    FileTailer probe(path, source, 1);
+    if (probe.Open(false) != 0 || !FingerprintMatches(probe.fd(), fingerprint)) continue;
+    best = path;
+    best_mtime = st.st_mtime;
+  }
+  if (best.empty()) return;
+  auto copy = std::make_shared<FileTailer>(best, source,
+                                           static_cast<size_t>(config_.max_line_bytes));
+  if (copy->OpenAt(offset, false) != 0) return;
+  spdlog::info("source '{}': reading the rest of {} from its copy {} (offset {})",
+               config_.sources[source].name, original, best, offset);
+  Retire(copy);
+}
+
+void Tailer::Reattach(size_t source, const FileRecord& record) {
+  const std::string& name = config_.sources[source].name;
+  TailStats& stats = stats_[source];
+  // Where is the file now? At its path, or renamed within its directory.
+  std::string found;
+  auto same_file = [&](const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+           static_cast<uint64_t>(st.st_dev) == record.identity.device &&
+           static_cast<uint64_t>(st.st_ino) == record.identity.inode;
+  };
+  if (same_file(record.path)) {
+    found = record.path;
+  } else {
+    for (const auto& path : ExpandPattern(DirName(record.path) + "/*")) {
+      if (same_file(path)) {
+        found = path;
+        break;
+      }
+    }
+  }
+  auto file = std::make_shared<FileTailer>(found.empty() ? record.path : found, source,
+                                           static_cast<size_t>(config_.max_line_bytes));
+  if (found.empty() || file->OpenAt(record.offset, record.skipping) != 0) {
+    if (!record.retired) vanished_.insert({source, record.path});
+    ++stats.files_lost;
+    spdlog::warn("source '{}': {} is gone (deleted, or rotated and compressed while errpulse was "
+                 "stopped); lines written to it after offset {} are not counted",
+                 name, record.path, record.offset);
+    return;
+  }
+  struct stat st;
+  const uint64_t size = ::fstat(file->fd(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  if (size < record.offset || !FingerprintMatches(file->fd(), record.fingerprint)) {
+    // Truncated or rewritten in place while we were stopped (copytruncate,
+    // or the inode now holds another file).
+    ++stats.truncations;
+    spdlog::info("source '{}': {} was truncated or replaced while errpulse was stopped",
+                 name, file->path());
+    if (record.offset > 0 && record.fingerprint.length > 0)
+      ReadCopyFrom(file->path(), record.fingerprint, record.identity.inode, source,
+                   record.offset);
+    file->Restart();
+    file->ContentReplaced(size);  // fingerprint the new content
+  }
+  if (!record.retired && found == record.path) {
+    spdlog::info("source '{}': resuming {} at offset {}", name, found, file->read_offset());
+    active_[{source, found}] = file;
+    ++generation_;
+    Queue(file);
+    return;
+  }
+  if (!record.retired) {
+    vanished_.insert({source, record.path});
+    spdlog::info("source '{}': {} was rotated to {} while errpulse was stopped; reading the rest "
+                 "of it", name, record.path, found);
+  }
+  Retire(file);
 }
 
 }  // namespace errpulse

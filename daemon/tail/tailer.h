@@ -17,6 +17,15 @@
 //   file; the event loop runs other work between turns.
 // - Files that cannot be opened (permission denied) are retried at every poll,
 //   counted in read_errors and logged once.
+// - Identity is device + inode + a fingerprint of the first bytes (see
+//   file_identity.h): a file whose first bytes changed was truncated and
+//   rewritten, even when it is now longer than the offset.
+// - After copytruncate, the copy (a sibling with the old fingerprint) is read
+//   from the old offset to its end, so lines not yet read when the original
+//   was truncated are not lost.
+// - Restarted with the FileRecords of the last commit, it resumes each file at
+//   its offset; a file rotated away while errpulse was stopped is found by
+//   its identity among the files of its directory and read to its end.
 //
 // Ownership: owns its FileTailers and inotify descriptor; runs on the
 // io_context it is given, which must be run by one thread (the pipeline).
@@ -38,6 +47,18 @@
 
 namespace errpulse {
 
+// How a source starts: from the committed state, or without one.
+struct SourceStart {
+  enum class Mode {
+    kStartAt,    // no state for this source: existing files per start_at
+    kResume,     // continue the committed files; other files from their beginning
+    kBeginning,  // unusable state, on_corrupt_state: beginning
+    kEnd,        // unusable state, on_corrupt_state: end
+  };
+  Mode mode = Mode::kStartAt;
+  std::vector<FileRecord> files;  // kResume only
+};
+
 class Tailer {
  public:
   // Called after every round of reads, so the caller can publish counts.
@@ -46,11 +67,19 @@ class Tailer {
   Tailer(boost::asio::io_context& io, const Config& config, ChunkSink sink, RoundDone round_done);
   ~Tailer();
 
-  // Opens the files that exist now and starts watching. Call once.
-  void Start();
+  // Opens the files that exist now and starts watching. Call once, with one
+  // SourceStart per configured source.
+  void Start(const std::vector<SourceStart>& starts);
   void Stop();
 
   const std::vector<TailStats>& stats() const { return stats_; }
+  // The counters continue from the last commit (call before Start).
+  void RestoreStats(size_t source, const TailStats& stats);
+  // Every followed file of `source`, as the state file keeps it.
+  std::vector<FileRecord> Records(size_t source) const;
+  // Changes whenever a file is opened, retired or let go: the set of
+  // Records() changed and is worth a commit.
+  uint64_t generation() const { return generation_; }
   // Files currently followed (for status output).
   size_t open_files() const;
 
@@ -61,8 +90,16 @@ class Tailer {
   void SchedulePoll();
   void ReadInotify();
   void HandleInotifyBuffer(size_t bytes);
-  void CheckPath(size_t source, const std::string& path, bool initial);
-  void ScanSource(size_t source, bool initial);
+  // Looks at a path: rotation, truncation, growth, or a new file to open
+  // (from its end when `new_at_end`, else from its beginning).
+  void CheckPath(size_t source, const std::string& path, bool new_at_end);
+  void Reattach(size_t source, const FileRecord& record);
+  // The file was truncated or rewritten in place: read the rest of its
+  // copytruncate copy, if there is one, then restart it at 0.
+  void HandleTruncation(const std::shared_ptr<FileTailer>& file, uint64_t offset);
+  void ReadCopyFrom(const std::string& original, const Fingerprint& fingerprint,
+                    uint64_t inode, size_t source, uint64_t offset);
+  void ScanSource(size_t source, bool new_at_end);
   void WatchDirectory(const std::string& dir);
   void Retire(std::shared_ptr<FileTailer> file);
   void Queue(const std::shared_ptr<FileTailer>& file);
@@ -94,6 +131,7 @@ class Tailer {
   std::set<std::string> watched_;
   boost::asio::steady_timer poll_timer_;
   bool stopped_ = false;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace errpulse

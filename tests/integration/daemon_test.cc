@@ -820,6 +820,8 @@ TEST(DaemonTest, PermissionDeniedThenGranted) {
       GTEST_SKIP() << "running as root (which bypasses file permissions) and setpriv is not "
                       "available to run errpulsed as another user";
     ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);  // nobody must reach the config
+    ASSERT_EQ(::mkdir(dir.File("state").c_str(), 0700), 0);  // and own its state directory
+    ASSERT_EQ(::chown(dir.File("state").c_str(), 65534, 65534), 0);
     as_nobody = std::make_unique<ProcessAsNobody>(
         setpriv, std::vector<std::string>{"--config", config}, dir.File("daemon.log"));
     ASSERT_TRUE(as_nobody->started());

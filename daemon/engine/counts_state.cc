@@ -1,0 +1,40 @@
+#include "engine/counts_state.h"
+
+namespace errpulse {
+
+void SaveCounts(const Catalog& catalog, const SourceCounts& counts, SourceState* state) {
+  state->lines = counts.lines;
+  state->errors = counts.errors;
+  state->successes = counts.successes;
+  state->unknown_total = counts.unknown_total;
+  state->by_code.clear();
+  for (size_t i = 0; i < counts.by_entry.size(); ++i)
+    if (counts.by_entry[i]) state->by_code[catalog.entries()[i].code] = counts.by_entry[i];
+  for (const auto& [code, n] : counts.unknown) state->by_code[code] = n;
+  state->other.clear();
+  for (size_t d = 0; d < counts.other.size(); ++d)
+    if (counts.other[d]) state->other[std::string(kRangeDomains[d])] = counts.other[d];
+}
+
+void RestoreCounts(const Catalog& catalog, const SourceState& state, SourceCounts* counts) {
+  counts->lines = state.lines;
+  counts->errors = state.errors;
+  counts->successes = state.successes;
+  counts->unknown_total = state.unknown_total;
+  for (const auto& [code, n] : state.by_code) {
+    const int index = catalog.IndexOf(code);
+    if (index >= 0) {
+      counts->by_entry[index] += n;
+    } else if (counts->unknown.size() < static_cast<size_t>(counts->max_unknown)) {
+      counts->unknown.emplace_back(code, n);
+    } else {
+      counts->other[RangeDomainIndex(code)] += n;
+    }
+  }
+  for (const auto& [domain, n] : state.other) {
+    for (size_t d = 0; d < kRangeDomains.size(); ++d)
+      if (kRangeDomains[d] == domain) counts->other[d] += n;
+  }
+}
+
+}  // namespace errpulse

@@ -1,0 +1,20 @@
+// Conversions between a source's live counts (SourceCounts, indexed by
+// catalog position) and their committed form (SourceState, keyed by code), so
+// the state file survives catalog changes across upgrades: a code that joins
+// the catalog moves from the unknown table into its catalog slot.
+//
+// Pure functions; thread-compatible.
+#pragma once
+
+#include "classify/catalog.h"
+#include "engine/source_counts.h"
+#include "state/snapshot.h"
+
+namespace errpulse {
+
+void SaveCounts(const Catalog& catalog, const SourceCounts& counts, SourceState* state);
+
+// `counts` must be freshly constructed for `catalog`.
+void RestoreCounts(const Catalog& catalog, const SourceState& state, SourceCounts* counts);
+
+}  // namespace errpulse

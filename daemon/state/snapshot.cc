@@ -1,0 +1,165 @@
+#include "state/snapshot.h"
+
+#include <charconv>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace errpulse {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kMagic = "errpulse-state";
+constexpr int kVersion = 1;
+
+uint64_t Fnv1a(std::string_view data) {
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : data) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+json TailToJson(const TailStats& t) {
+  return {{"bytes_read", t.bytes_read},   {"read_errors", t.read_errors},
+          {"lines_cut", t.lines_cut},     {"rotations", t.rotations},
+          {"truncations", t.truncations}, {"files_lost", t.files_lost}};
+}
+
+json FileToJson(const FileRecord& f) {
+  return {{"path", f.path},
+          {"device", f.identity.device},
+          {"inode", f.identity.inode},
+          {"fingerprint_length", f.fingerprint.length},
+          {"fingerprint", f.fingerprint.hash},
+          {"offset", f.offset},
+          {"skipping", f.skipping},
+          {"retired", f.retired}};
+}
+
+// Typed field access that names the field in its complaint.
+template <typename T>
+T Field(const json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key))
+    throw std::runtime_error(std::string("missing field '") + key + "'");
+  const json& value = object.at(key);
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!value.is_boolean()) throw std::runtime_error(std::string("field '") + key + "' is not a boolean");
+  } else if constexpr (std::is_integral_v<T>) {
+    if (!value.is_number_integer())
+      throw std::runtime_error(std::string("field '") + key + "' is not an integer");
+    if (std::is_unsigned_v<T> && value.is_number_integer() && !value.is_number_unsigned())
+      throw std::runtime_error(std::string("field '") + key + "' is negative");
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (!value.is_string()) throw std::runtime_error(std::string("field '") + key + "' is not a string");
+  }
+  return value.get<T>();
+}
+
+TailStats TailFromJson(const json& j) {
+  TailStats t;
+  t.bytes_read = Field<uint64_t>(j, "bytes_read");
+  t.read_errors = Field<uint64_t>(j, "read_errors");
+  t.lines_cut = Field<uint64_t>(j, "lines_cut");
+  t.rotations = Field<uint64_t>(j, "rotations");
+  t.truncations = Field<uint64_t>(j, "truncations");
+  t.files_lost = Field<uint64_t>(j, "files_lost");
+  return t;
+}
+
+FileRecord FileFromJson(const json& j) {
+  FileRecord f;
+  f.path = Field<std::string>(j, "path");
+  f.identity.device = Field<uint64_t>(j, "device");
+  f.identity.inode = Field<uint64_t>(j, "inode");
+  f.fingerprint.length = Field<uint32_t>(j, "fingerprint_length");
+  f.fingerprint.hash = Field<uint64_t>(j, "fingerprint");
+  f.offset = Field<uint64_t>(j, "offset");
+  f.skipping = Field<bool>(j, "skipping");
+  f.retired = Field<bool>(j, "retired");
+  if (f.path.empty() || f.path[0] != '/') throw std::runtime_error("file path is not absolute");
+  if (f.fingerprint.length > kFingerprintBytes)
+    throw std::runtime_error("fingerprint_length is out of range");
+  return f;
+}
+
+}  // namespace
+
+std::string SerializeSnapshot(const Snapshot& snapshot) {
+  json sources = json::array();
+  for (const auto& s : snapshot.sources) {
+    json by_code = json::object();
+    for (const auto& [code, n] : s.by_code) by_code[std::to_string(code)] = n;
+    json files = json::array();
+    for (const auto& f : s.files) files.push_back(FileToJson(f));
+    sources.push_back({{"name", s.name},
+                       {"lines", s.lines},
+                       {"errors", s.errors},
+                       {"successes", s.successes},
+                       {"unknown_total", s.unknown_total},
+                       {"by_code", by_code},
+                       {"other", s.other},
+                       {"tail", TailToJson(s.tail)},
+                       {"files", files}});
+  }
+  const std::string body =
+      json{{"written_at_ms", snapshot.written_at_ms}, {"sources", sources}}.dump();
+  char header[64];
+  std::snprintf(header, sizeof(header), "%s %d %016llx\n", kMagic.data(), kVersion,
+                static_cast<unsigned long long>(Fnv1a(body)));
+  return header + body + "\n";
+}
+
+std::string ParseSnapshot(std::string_view text, Snapshot* out) {
+  const size_t newline = text.find('\n');
+  if (text.substr(0, kMagic.size()) != kMagic || newline == std::string_view::npos)
+    return text.empty() ? "the file is empty" : "not an errpulse state file";
+  const std::string_view header = text.substr(0, newline);
+  const std::string expected_prefix = std::string(kMagic) + " " + std::to_string(kVersion) + " ";
+  if (header.substr(0, expected_prefix.size()) != expected_prefix)
+    return "unsupported state format '" + std::string(header) + "' (this errpulse reads version " +
+           std::to_string(kVersion) + ")";
+  uint64_t checksum = 0;
+  const std::string_view hex = header.substr(expected_prefix.size());
+  auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), checksum, 16);
+  if (ec != std::errc() || end != hex.data() + hex.size()) return "damaged header";
+  std::string_view body = text.substr(newline + 1);
+  if (!body.empty() && body.back() == '\n') body.remove_suffix(1);
+  if (Fnv1a(body) != checksum) return "checksum mismatch (the file is truncated or damaged)";
+  try {
+    const json root = json::parse(body);
+    Snapshot snapshot;
+    snapshot.written_at_ms = Field<int64_t>(root, "written_at_ms");
+    const json& sources = root.at("sources");
+    if (!sources.is_array()) return "field 'sources' is not a list";
+    for (const auto& js : sources) {
+      SourceState s;
+      s.name = Field<std::string>(js, "name");
+      s.lines = Field<uint64_t>(js, "lines");
+      s.errors = Field<uint64_t>(js, "errors");
+      s.successes = Field<uint64_t>(js, "successes");
+      s.unknown_total = Field<uint64_t>(js, "unknown_total");
+      for (const auto& [code, n] : js.at("by_code").items()) {
+        int64_t value = 0;
+        auto [e, c] = std::from_chars(code.data(), code.data() + code.size(), value);
+        if (c != std::errc() || e != code.data() + code.size() || !n.is_number_unsigned())
+          return "bad entry '" + code + "' in by_code";
+        s.by_code[value] = n.get<uint64_t>();
+      }
+      for (const auto& [domain, n] : js.at("other").items()) {
+        if (!n.is_number_unsigned()) return "bad entry '" + domain + "' in other";
+        s.other[domain] = n.get<uint64_t>();
+      }
+      s.tail = TailFromJson(js.at("tail"));
+      for (const auto& jf : js.at("files")) s.files.push_back(FileFromJson(jf));
+      snapshot.sources.push_back(std::move(s));
+    }
+    *out = std::move(snapshot);
+    return "";
+  } catch (const std::exception& e) {
+    return std::string("invalid content: ") + e.what();
+  }
+}
+
+}  // namespace errpulse

@@ -1,0 +1,48 @@
+// Snapshot: everything a restart needs to continue exactly where the last
+// commit left off: per source, the counts (so counters continue instead of
+// resetting) and the followed files with the offset of the first byte not yet
+// counted. Offsets and counts are taken at the same instant on the pipeline
+// thread, so together they are consistent: a line is either in both or in
+// neither.
+//
+// On disk: a header line `errpulse-state 1 <fnv64 of the body>` and a JSON
+// body. The checksum catches torn writes and bit rot that still parse.
+//
+// Value types and pure functions; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tail/file_identity.h"
+#include "tail/tail_stats.h"
+
+namespace errpulse {
+
+struct SourceState {
+  std::string name;
+  uint64_t lines = 0;
+  uint64_t errors = 0;
+  uint64_t successes = 0;
+  uint64_t unknown_total = 0;
+  std::map<int64_t, uint64_t> by_code;    // every code with its own series
+  std::map<std::string, uint64_t> other;  // folded codes, by range domain
+  TailStats tail;                         // the counters (gauges are not kept)
+  std::vector<FileRecord> files;
+};
+
+struct Snapshot {
+  int64_t written_at_ms = 0;  // wall clock, for the operator's information
+  std::vector<SourceState> sources;
+};
+
+std::string SerializeSnapshot(const Snapshot& snapshot);
+
+// Parses a state file's content. Returns "" on success, else what is wrong
+// (e.g. "checksum mismatch", "not an errpulse state file", "field 'x': ...").
+std::string ParseSnapshot(std::string_view text, Snapshot* out);
+
+}  // namespace errpulse

@@ -1,0 +1,45 @@
+#include "tail/file_identity.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace errpulse {
+namespace {
+
+uint64_t Fnv1a(const char* data, size_t size) {
+  uint64_t hash = 1469598103934665603ull;
+  for (size_t i = 0; i < size; ++i) {
+    hash ^= static_cast<unsigned char>(data[i]);
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+bool ReadPrefix(int fd, uint32_t length, char* buffer) {
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(fd, buffer + done, length - done, static_cast<off_t>(done));
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ComputeFingerprint(int fd, uint64_t size, Fingerprint* out) {
+  const uint32_t length = static_cast<uint32_t>(std::min<uint64_t>(size, kFingerprintBytes));
+  char buffer[kFingerprintBytes];
+  if (!ReadPrefix(fd, length, buffer)) return false;
+  *out = {length, Fnv1a(buffer, length)};
+  return true;
+}
+
+bool FingerprintMatches(int fd, const Fingerprint& expected) {
+  char buffer[kFingerprintBytes];
+  if (!ReadPrefix(fd, expected.length, buffer)) return false;
+  return Fnv1a(buffer, expected.length) == expected.hash;
+}
+
+}  // namespace errpulse

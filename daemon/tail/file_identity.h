@@ -1,0 +1,53 @@
+// FileIdentity: what makes a log file the same file across renames,
+// truncations, restarts and inode reuse: device + inode + a fingerprint of its
+// first bytes. Device and inode alone are not enough: a deleted file's inode
+// is soon given to a new file, and copytruncate keeps the inode while
+// replacing the content. Size alone is not enough either: a file truncated and
+// rewritten past the old offset between two looks keeps growing.
+//
+// FileRecord: one followed file as the state file remembers it.
+//
+// Value types; thread-compatible. The functions do one pread each.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace errpulse {
+
+// How many leading bytes are fingerprinted. A file shorter than this is
+// fingerprinted over what it has, and again once it has grown.
+inline constexpr uint32_t kFingerprintBytes = 256;
+
+struct Fingerprint {
+  uint32_t length = 0;  // bytes covered; 0 = the file was empty
+  uint64_t hash = 0;    // FNV-1a of those bytes
+  bool operator==(const Fingerprint& o) const { return length == o.length && hash == o.hash; }
+};
+
+struct FileIdentity {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  bool SameInode(const FileIdentity& o) const { return device == o.device && inode == o.inode; }
+};
+
+// Fingerprints the first min(size, kFingerprintBytes) bytes of `fd`.
+// Returns false on a read error.
+bool ComputeFingerprint(int fd, uint64_t size, Fingerprint* out);
+
+// Whether the first `expected.length` bytes of `fd` still hash the same (a
+// file with fewer bytes than that no longer matches).
+bool FingerprintMatches(int fd, const Fingerprint& expected);
+
+struct FileRecord {
+  std::string path;      // where it was last seen
+  FileIdentity identity;
+  Fingerprint fingerprint;
+  uint64_t offset = 0;   // first byte not yet counted (start of a partial line)
+  bool skipping = false; // inside a cut line: skip to the next newline first
+  bool retired = false;  // rotated away, being read to its end
+};
+
+}  // namespace errpulse
