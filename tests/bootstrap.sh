@@ -16,7 +16,7 @@ esac
 # What the build needs, then what the tests need (promtool, curl).
 packages=(ca-certificates git cmake ninja-build g++ pkg-config
           libboost-dev libboost-system-dev libre2-dev libspdlog-dev prometheus-cpp-dev
-          libyaml-cpp-dev nlohmann-json3-dev libgtest-dev libgmock-dev)
+          libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libgtest-dev libgmock-dev)
 if [ "$mode" = test ]; then
   packages+=(prometheus curl)
 fi

@@ -83,6 +83,8 @@ std::vector<SourceStart> Pipeline::Restore() {
     starts[s].mode = SourceStart::Mode::kResume;
     files += saved.files.size();
     starts[s].files = std::move(saved.files);
+    starts[s].known = std::move(saved.known);
+    starts[s].committed_at_ms = snapshot.written_at_ms;
   }
   spdlog::info("restored state from {}: {} source(s), {} file(s)", store_.path(),
                snapshot.sources.size(), files);
@@ -139,6 +141,8 @@ void Pipeline::Commit() {
     SaveCounts(*setup_->catalog, counts_[s], &state);
     state.tail = tailer_.stats()[s];
     state.files = tailer_.Records(s);
+    const auto& known = tailer_.KnownFiles(s);
+    state.known.assign(known.begin(), known.end());
     snapshot.sources.push_back(std::move(state));
   }
   last_commit_ = std::chrono::steady_clock::now();

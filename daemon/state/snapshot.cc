@@ -93,6 +93,8 @@ std::string SerializeSnapshot(const Snapshot& snapshot) {
     for (const auto& [code, n] : s.by_code) by_code[std::to_string(code)] = n;
     json files = json::array();
     for (const auto& f : s.files) files.push_back(FileToJson(f));
+    json known = json::array();
+    for (const auto& k : s.known) known.push_back({k.length, k.hash});
     sources.push_back({{"name", s.name},
                        {"lines", s.lines},
                        {"errors", s.errors},
@@ -101,7 +103,8 @@ std::string SerializeSnapshot(const Snapshot& snapshot) {
                        {"by_code", by_code},
                        {"other", s.other},
                        {"tail", TailToJson(s.tail)},
-                       {"files", files}});
+                       {"files", files},
+                       {"known", known}});
   }
   const std::string body =
       json{{"written_at_ms", snapshot.written_at_ms}, {"sources", sources}}.dump();
@@ -153,6 +156,12 @@ std::string ParseSnapshot(std::string_view text, Snapshot* out) {
       }
       s.tail = TailFromJson(js.at("tail"));
       for (const auto& jf : js.at("files")) s.files.push_back(FileFromJson(jf));
+      for (const auto& jk : js.at("known")) {
+        if (!jk.is_array() || jk.size() != 2 || !jk[0].is_number_unsigned() ||
+            !jk[1].is_number_unsigned() || jk[0].get<uint64_t>() > kFingerprintBytes)
+          return "bad entry in known";
+        s.known.push_back({jk[0].get<uint32_t>(), jk[1].get<uint64_t>()});
+      }
       snapshot.sources.push_back(std::move(s));
     }
     *out = std::move(snapshot);

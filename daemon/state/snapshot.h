@@ -32,6 +32,7 @@ struct SourceState {
   std::map<std::string, uint64_t> other;  // folded codes, by range domain
   TailStats tail;                         // the counters (gauges are not kept)
   std::vector<FileRecord> files;
+  std::vector<Fingerprint> known;  // files already read to their end
 };
 
 struct Snapshot {

@@ -5,9 +5,7 @@
 #include <algorithm>
 
 namespace errpulse {
-namespace {
-
-uint64_t Fnv1a(const char* data, size_t size) {
+uint64_t FingerprintHash(const char* data, size_t size) {
   uint64_t hash = 1469598103934665603ull;
   for (size_t i = 0; i < size; ++i) {
     hash ^= static_cast<unsigned char>(data[i]);
@@ -15,6 +13,8 @@ uint64_t Fnv1a(const char* data, size_t size) {
   }
   return hash;
 }
+
+namespace {
 
 bool ReadPrefix(int fd, uint32_t length, char* buffer) {
   size_t done = 0;
@@ -32,14 +32,14 @@ bool ComputeFingerprint(int fd, uint64_t size, Fingerprint* out) {
   const uint32_t length = static_cast<uint32_t>(std::min<uint64_t>(size, kFingerprintBytes));
   char buffer[kFingerprintBytes];
   if (!ReadPrefix(fd, length, buffer)) return false;
-  *out = {length, Fnv1a(buffer, length)};
+  *out = {length, FingerprintHash(buffer, length)};
   return true;
 }
 
 bool FingerprintMatches(int fd, const Fingerprint& expected) {
   char buffer[kFingerprintBytes];
   if (!ReadPrefix(fd, expected.length, buffer)) return false;
-  return Fnv1a(buffer, expected.length) == expected.hash;
+  return FingerprintHash(buffer, expected.length) == expected.hash;
 }
 
 }  // namespace errpulse

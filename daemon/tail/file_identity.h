@@ -33,6 +33,9 @@ struct FileIdentity {
   bool SameInode(const FileIdentity& o) const { return device == o.device && inode == o.inode; }
 };
 
+// FNV-1a, the fingerprint hash.
+uint64_t FingerprintHash(const char* data, size_t size);
+
 // Fingerprints the first min(size, kFingerprintBytes) bytes of `fd`.
 // Returns false on a read error.
 bool ComputeFingerprint(int fd, uint64_t size, Fingerprint* out);

@@ -81,6 +81,11 @@ FileTailer::ReadStatus FileTailer::ReadSome(size_t max_bytes, std::vector<char>*
   }
   read_offset_ += static_cast<uint64_t>(n);
   stats->bytes_read += static_cast<uint64_t>(n);
+  // A file fingerprinted while short: extend it now that there is more, so a
+  // compressed or copied rotation of it can be recognised after a restart.
+  if (fingerprint_.length < kFingerprintBytes && fingerprint_.length < read_offset_ &&
+      (fingerprint_.length == 0 || FingerprintMatches(fd_, fingerprint_)))
+    ComputeFingerprint(fd_, read_offset_, &fingerprint_);
   splitter_.Split(std::string_view(data, carried + static_cast<size_t>(n)),
                   [&](std::string_view lines) { sink(source_, lines); }, stats);
   return ReadStatus::kData;

@@ -1,5 +1,8 @@
 #include "tail/tailer.h"
 
+#include "tail/paths.h"
+#include "tail/rotated_files.h"
+
 #include <fnmatch.h>
 #include <glob.h>
 #include <spdlog/spdlog.h>
@@ -8,6 +11,7 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -19,26 +23,6 @@ constexpr uint32_t kDirectoryEvents = IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_M
                                       IN_DELETE | IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF |
                                       IN_MOVE_SELF;
 
-bool HasGlobChars(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
-
-std::string DirName(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::vector<std::string> ExpandPattern(const std::string& pattern) {
-  if (!HasGlobChars(pattern)) return {pattern};
-  std::vector<std::string> out;
-  glob_t matches{};
-  if (::glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
-    for (size_t i = 0; i < matches.gl_pathc; ++i) out.emplace_back(matches.gl_pathv[i]);
-  }
-  ::globfree(&matches);
-  return out;
-}
-
 }  // namespace
 
 Tailer::Tailer(boost::asio::io_context& io, const Config& config, ChunkSink sink,
@@ -48,6 +32,7 @@ Tailer::Tailer(boost::asio::io_context& io, const Config& config, ChunkSink sink
       sink_(std::move(sink)),
       round_done_(std::move(round_done)),
       stats_(config.sources.size()),
+      known_(config.sources.size()),
       poll_timer_(io) {}
 
 Tailer::~Tailer() { Stop(); }
@@ -80,9 +65,15 @@ void Tailer::Start(const std::vector<SourceStart>& starts) {
     inotify_buffer_.resize(64 * 1024);
     ReadInotify();
   }
-  for (size_t s = 0; s < starts.size(); ++s) {
-    if (starts[s].mode == SourceStart::Mode::kResume)
-      for (const auto& record : starts[s].files) Reattach(s, record);
+  for (size_t s = 0; s < config_.sources.size(); ++s) {
+    const bool resume = s < starts.size() && starts[s].mode == SourceStart::Mode::kResume;
+    if (!resume) {
+      MarkRotationsKnown(s);
+      continue;
+    }
+    for (const auto& fp : starts[s].known) RememberKnown(s, fp);
+    for (const auto& record : starts[s].files) Reattach(s, record);
+    CatchUpRotated(s, starts[s].files, starts[s].committed_at_ms);
   }
   // Files the state does not know: for a resumed source they appeared while
   // errpulse was stopped, so they are read from their beginning.
@@ -321,6 +312,7 @@ void Tailer::Poll() {
                         static_cast<uint64_t>(st.st_size) <= file->read_offset();
     if (at_end && now - file->last_growth_ms >= grace_ms && !file->queued) {
       file->FlushPartial(sink_);
+      RememberKnown(file->source(), file->fingerprint());
       it = retired_.erase(it);
       ++generation_;
     } else {
@@ -345,107 +337,6 @@ void Tailer::UpdateGauges(bool stat_files) {
   };
   for (const auto& [key, file] : active_) account(*file);
   for (const auto& file : retired_) account(*file);
-}
-
-void Tailer::HandleTruncation(const std::shared_ptr<FileTailer>& file, uint64_t offset) {
-  const size_t source = file->source();
-  ++stats_[source].truncations;
-  spdlog::info("source '{}': {} was truncated or rewritten at offset {}; reading it from the "
-               "beginning", config_.sources[source].name, file->path(), offset);
-  if (offset > 0 && file->fingerprint().length > 0)
-    ReadCopyFrom(file->path(), file->fingerprint(), file->identity().inode, source, offset);
-  file->Restart();
-  Queue(file);
-}
-
-void Tailer::ReadCopyFrom(const std::string& original, const Fingerprint& fingerprint,
-                          uint64_t inode, size_t source, uint64_t offset) {
-  // copytruncate copied the file before truncating it: the copy is a sibling
-  // that starts with the same bytes. Newest first, in case older rotations
-  // start the same way.
-  const std::string dir = DirName(original);
-  const std::string base = original.substr(original.rfind('/') + 1);
-  const std::string stem = base.substr(0, base.find('.'));
-  std::string best;
-  int64_t best_mtime = -1;
-  for (const auto& path : ExpandPattern(dir + "/" + (stem.empty() ? base : stem) + "*")) {
-    struct stat st;
-    if (path == original || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<uint64_t>(st.st_ino) == inode || static_cast<uint64_t>(st.st_size) < offset ||
-        st.st_mtime <= best_mtime)
-      continue;
-    FileTailer probe(path, source, 1);
-    if (probe.Open(false) != 0 || !FingerprintMatches(probe.fd(), fingerprint)) continue;
-    best = path;
-    best_mtime = st.st_mtime;
-  }
-  if (best.empty()) return;
-  auto copy = std::make_shared<FileTailer>(best, source,
-                                           static_cast<size_t>(config_.max_line_bytes));
-  if (copy->OpenAt(offset, false) != 0) return;
-  spdlog::info("source '{}': reading the rest of {} from its copy {} (offset {})",
-               config_.sources[source].name, original, best, offset);
-  Retire(copy);
-}
-
-void Tailer::Reattach(size_t source, const FileRecord& record) {
-  const std::string& name = config_.sources[source].name;
-  TailStats& stats = stats_[source];
-  // Where is the file now? At its path, or renamed within its directory.
-  std::string found;
-  auto same_file = [&](const std::string& path) {
-    struct stat st;
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-           static_cast<uint64_t>(st.st_dev) == record.identity.device &&
-           static_cast<uint64_t>(st.st_ino) == record.identity.inode;
-  };
-  if (same_file(record.path)) {
-    found = record.path;
-  } else {
-    for (const auto& path : ExpandPattern(DirName(record.path) + "/*")) {
-      if (same_file(path)) {
-        found = path;
-        break;
-      }
-    }
-  }
-  auto file = std::make_shared<FileTailer>(found.empty() ? record.path : found, source,
-                                           static_cast<size_t>(config_.max_line_bytes));
-  if (found.empty() || file->OpenAt(record.offset, record.skipping) != 0) {
-    if (!record.retired) vanished_.insert({source, record.path});
-    ++stats.files_lost;
-    spdlog::warn("source '{}': {} is gone (deleted, or rotated and compressed while errpulse was "
-                 "stopped); lines written to it after offset {} are not counted",
-                 name, record.path, record.offset);
-    return;
-  }
-  struct stat st;
-  const uint64_t size = ::fstat(file->fd(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-  if (size < record.offset || !FingerprintMatches(file->fd(), record.fingerprint)) {
-    // Truncated or rewritten in place while we were stopped (copytruncate,
-    // or the inode now holds another file).
-    ++stats.truncations;
-    spdlog::info("source '{}': {} was truncated or replaced while errpulse was stopped",
-                 name, file->path());
-    if (record.offset > 0 && record.fingerprint.length > 0)
-      ReadCopyFrom(file->path(), record.fingerprint, record.identity.inode, source,
-                   record.offset);
-    file->Restart();
-    file->ContentReplaced(size);  // fingerprint the new content
-  }
-  if (!record.retired && found == record.path) {
-    spdlog::info("source '{}': resuming {} at offset {}", name, found, file->read_offset());
-    active_[{source, found}] = file;
-    ++generation_;
-    Queue(file);
-    return;
-  }
-  if (!record.retired) {
-    vanished_.insert({source, record.path});
-    spdlog::info("source '{}': {} was rotated to {} while errpulse was stopped; reading the rest "
-                 "of it", name, record.path, found);
-  }
-  Retire(file);
 }
 
 }  // namespace errpulse

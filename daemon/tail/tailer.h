@@ -35,6 +35,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -43,6 +44,7 @@
 
 #include "config/config.h"
 #include "tail/file_tailer.h"
+#include "tail/rotated_files.h"
 #include "tail/tail_stats.h"
 
 namespace errpulse {
@@ -56,7 +58,9 @@ struct SourceStart {
     kEnd,        // unusable state, on_corrupt_state: end
   };
   Mode mode = Mode::kStartAt;
-  std::vector<FileRecord> files;  // kResume only
+  std::vector<FileRecord> files;   // kResume only
+  std::vector<Fingerprint> known;  // kResume only: files already read to the end
+  int64_t committed_at_ms = 0;     // kResume only: wall-clock time of the commit
 };
 
 class Tailer {
@@ -77,6 +81,9 @@ class Tailer {
   void RestoreStats(size_t source, const TailStats& stats);
   // Every followed file of `source`, as the state file keeps it.
   std::vector<FileRecord> Records(size_t source) const;
+  // Files of `source` read to their end (or deliberately skipped), by
+  // fingerprint, so their compressed rotations are not counted again.
+  const std::deque<Fingerprint>& KnownFiles(size_t source) const { return known_[source]; }
   // Changes whenever a file is opened, retired or let go: the set of
   // Records() changed and is worth a commit.
   uint64_t generation() const { return generation_; }
@@ -97,8 +104,20 @@ class Tailer {
   // The file was truncated or rewritten in place: read the rest of its
   // copytruncate copy, if there is one, then restart it at 0.
   void HandleTruncation(const std::shared_ptr<FileTailer>& file, uint64_t offset);
+  // Rotations of `source`'s files on disk (tailer_recovery.cc).
+  std::vector<std::string> RotationsOf(size_t source) const;
+  // First start: the rotations already there are old news.
+  void MarkRotationsKnown(size_t source);
+  // Restart: count rotations that appeared while errpulse was stopped.
+  void CatchUpRotated(size_t source, const std::vector<FileRecord>& records,
+                      int64_t committed_at_ms);
+  void RememberKnown(size_t source, const Fingerprint& fingerprint);
+  bool IsKnown(size_t source, const FilePrefix& prefix) const;
   void ReadCopyFrom(const std::string& original, const Fingerprint& fingerprint,
                     uint64_t inode, size_t source, uint64_t offset);
+  // A rotated copy of `record` compressed while errpulse was stopped: counts
+  // the rest of it. Returns whether one was found.
+  bool ReadCompressedCopy(size_t source, const FileRecord& record);
   void ScanSource(size_t source, bool new_at_end);
   void WatchDirectory(const std::string& dir);
   void Retire(std::shared_ptr<FileTailer> file);
@@ -122,6 +141,7 @@ class Tailer {
   std::vector<std::shared_ptr<FileTailer>> queue_;    // files with data to read
   bool drain_scheduled_ = false;
   std::set<std::string> warned_;  // paths we already logged an open failure for
+  std::vector<std::deque<Fingerprint>> known_;  // per source, see KnownFiles()
   std::set<Key> vanished_;        // followed paths that disappeared: a new file there is a rotation
 
   int inotify_fd_ = -1;

@@ -1,0 +1,17 @@
+// Path helpers shared by the tailer and its recovery code.
+//
+// Stateless functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace errpulse {
+
+bool HasGlobChars(const std::string& s);
+// "/a/b/c.log" -> "/a/b"; "c.log" -> "."; "/c.log" -> "/".
+std::string DirName(const std::string& path);
+// A glob's matches (sorted); a plain path is returned as it is, existing or not.
+std::vector<std::string> ExpandPattern(const std::string& pattern);
+
+}  // namespace errpulse

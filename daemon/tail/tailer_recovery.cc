@@ -1,0 +1,229 @@
+// Tailer, part two: getting back what happened while errpulse was not
+// looking. Restarting from the committed FileRecords (Reattach), catching up
+// with rotations that happened while it was stopped (CatchUpRotated), and
+// recovering the unread rest of a file after copytruncate (HandleTruncation).
+// See tailer.h for the guarantees.
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "tail/compressed_rest.h"
+#include "tail/paths.h"
+#include "tail/rotated_files.h"
+#include "tail/tailer.h"
+
+namespace errpulse {
+namespace {
+
+// How many fully read files per source are remembered (by fingerprint), so
+// that their compressed rotations are not mistaken for unread ones.
+constexpr size_t kKnownFilesKept = 1000;
+
+// Clock and timestamp granularity: a file touched this long before the last
+// commit may still hold lines written after it.
+constexpr int64_t kMtimeSlackMs = 2000;
+
+}  // namespace
+
+void Tailer::RememberKnown(size_t source, const Fingerprint& fingerprint) {
+  if (fingerprint.length == 0) return;
+  auto& known = known_[source];
+  if (std::find(known.begin(), known.end(), fingerprint) != known.end()) return;
+  known.push_back(fingerprint);
+  if (known.size() > kKnownFilesKept) known.pop_front();
+}
+
+bool Tailer::IsKnown(size_t source, const FilePrefix& prefix) const {
+  for (const auto& fp : known_[source])
+    if (PrefixMatches(prefix, fp)) return true;
+  return false;
+}
+
+std::vector<std::string> Tailer::RotationsOf(size_t source) const {
+  std::vector<std::string> out;
+  for (const auto& pattern : config_.sources[source].paths) {
+    for (const auto& path : ExpandPattern(pattern)) {
+      for (const char* suffix : {"", ".gz"})
+        for (auto& c : RotationCandidates(path, suffix)) out.push_back(std::move(c));
+    }
+  }
+  // A file one of the sources follows under its own name is not a rotation.
+  out.erase(std::remove_if(out.begin(), out.end(),
+                           [&](const std::string& path) {
+                             for (size_t s = 0; s < config_.sources.size(); ++s)
+                               for (const auto& pattern : config_.sources[s].paths)
+                                 for (const auto& live : ExpandPattern(pattern))
+                                   if (live == path) return true;
+                             return false;
+                           }),
+            out.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void Tailer::MarkRotationsKnown(size_t source) {
+  for (const auto& path : RotationsOf(source)) {
+    FilePrefix prefix;
+    if (ReadFilePrefix(path, &prefix) && !prefix.bytes.empty())
+      RememberKnown(source, {static_cast<uint32_t>(prefix.bytes.size()),
+                             FingerprintHash(prefix.bytes.data(), prefix.bytes.size())});
+  }
+}
+
+void Tailer::CatchUpRotated(size_t source, const std::vector<FileRecord>& records,
+                            int64_t committed_at_ms) {
+  for (const auto& path : RotationsOf(source)) {
+    FilePrefix prefix;
+    if (!ReadFilePrefix(path, &prefix) || prefix.bytes.empty()) continue;
+    if (prefix.mtime_ms < committed_at_ms - kMtimeSlackMs) continue;  // untouched since
+    bool followed = false;
+    for (const auto& file : retired_)
+      followed = followed || (!prefix.compressed && file->identity().inode == prefix.inode);
+    for (const auto& [key, file] : active_)
+      followed = followed || (!prefix.compressed && file->identity().inode == prefix.inode);
+    for (const auto& record : records) followed = followed || PrefixMatches(prefix, record.fingerprint);
+    if (followed || IsKnown(source, prefix)) continue;
+    // Created and rotated away while errpulse was stopped: all of it is new.
+    const Fingerprint fingerprint{static_cast<uint32_t>(prefix.bytes.size()),
+                                  FingerprintHash(prefix.bytes.data(), prefix.bytes.size())};
+    spdlog::info("source '{}': {} appeared and was rotated while errpulse was stopped; counting "
+                 "all of it", config_.sources[source].name, path);
+    if (prefix.compressed) {
+      FileRecord whole;
+      whole.path = path;
+      whole.fingerprint = fingerprint;
+      if (ReadCompressedRest(path, whole, static_cast<size_t>(config_.max_line_bytes),
+                             [&](std::string_view lines) { sink_(source, lines); },
+                             &stats_[source]))
+        RememberKnown(source, fingerprint);
+    } else {
+      auto file = std::make_shared<FileTailer>(path, source,
+                                               static_cast<size_t>(config_.max_line_bytes));
+      if (file->OpenAt(0, false) == 0) Retire(file);
+    }
+  }
+}
+
+void Tailer::HandleTruncation(const std::shared_ptr<FileTailer>& file, uint64_t offset) {
+  const size_t source = file->source();
+  ++stats_[source].truncations;
+  spdlog::info("source '{}': {} was truncated or rewritten at offset {}; reading it from the "
+               "beginning", config_.sources[source].name, file->path(), offset);
+  if (offset > 0 && file->fingerprint().length > 0)
+    ReadCopyFrom(file->path(), file->fingerprint(), file->identity().inode, source, offset);
+  RememberKnown(source, file->fingerprint());
+  file->Restart();
+  Queue(file);
+}
+
+void Tailer::ReadCopyFrom(const std::string& original, const Fingerprint& fingerprint,
+                          uint64_t inode, size_t source, uint64_t offset) {
+  // copytruncate copied the file before truncating it: the copy is a sibling
+  // that starts with the same bytes (newest first, in case older rotations
+  // start the same way).
+  for (const auto& path : RotationCandidates(original, "")) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_ino) == inode ||
+        static_cast<uint64_t>(st.st_size) < offset)
+      continue;
+    auto copy = std::make_shared<FileTailer>(path, source,
+                                             static_cast<size_t>(config_.max_line_bytes));
+    if (copy->OpenAt(offset, false) != 0 || !FingerprintMatches(copy->fd(), fingerprint)) continue;
+    spdlog::info("source '{}': reading the rest of {} from its copy {} (offset {})",
+                 config_.sources[source].name, original, path, offset);
+    Retire(copy);
+    return;
+  }
+}
+
+bool Tailer::ReadCompressedCopy(size_t source, const FileRecord& record) {
+  // Newest first: the copy is usually the most recent rotation.
+  std::vector<std::string> candidates = RotationsOf(source);
+  std::sort(candidates.begin(), candidates.end(), [](const std::string& a, const std::string& b) {
+    struct stat sa, sb;
+    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_mtime > sb.st_mtime;
+  });
+  for (const auto& path : candidates) {
+    if (path.size() < 3 || path.compare(path.size() - 3, 3, ".gz") != 0) continue;
+    const bool read = ReadCompressedRest(
+        path, record, static_cast<size_t>(config_.max_line_bytes),
+        [&](std::string_view lines) { sink_(source, lines); }, &stats_[source]);
+    if (read) {
+      spdlog::info("source '{}': {} was rotated and compressed to {} while errpulse was stopped; "
+                   "counted the rest of it from offset {}",
+                   config_.sources[source].name, record.path, path, record.offset);
+      RememberKnown(source, record.fingerprint);
+      return true;
+    }
+  }
+  return false;
+}
+
+void Tailer::Reattach(size_t source, const FileRecord& record) {
+  const std::string& name = config_.sources[source].name;
+  TailStats& stats = stats_[source];
+  // Where is the file now? A followed path with the same inode is the same
+  // file, truncated in place when its fingerprint changed (copytruncate) or
+  // replaced by a new file that was given the inode: either way the content
+  // there is new. Anywhere else, and for a file already rotated away, only
+  // inode and fingerprint together identify it: inodes of deleted rotations
+  // are reused at once.
+  struct stat st;
+  std::string found;
+  if (!record.retired && ::stat(record.path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<uint64_t>(st.st_dev) == record.identity.device &&
+      static_cast<uint64_t>(st.st_ino) == record.identity.inode) {
+    found = record.path;
+  } else {
+    found = FindRenamed(record);
+  }
+  auto file = std::make_shared<FileTailer>(found.empty() ? record.path : found, source,
+                                           static_cast<size_t>(config_.max_line_bytes));
+  if (found.empty() || file->OpenAt(record.offset, record.skipping) != 0) {
+    if (!record.retired) vanished_.insert({source, record.path});
+    // Nothing read from it yet and nothing to recognise it by: if it was
+    // rotated away, CatchUpRotated() finds it as a file it never saw.
+    if (record.offset == 0 && record.fingerprint.length == 0) return;
+    if (ReadCompressedCopy(source, record)) return;
+    ++stats.files_lost;
+    spdlog::warn("source '{}': {} is gone (deleted, or rotated and compressed while errpulse was "
+                 "stopped); lines written to it after offset {} are not counted",
+                 name, record.path, record.offset);
+    return;
+  }
+  const uint64_t size = ::fstat(file->fd(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  if (size < record.offset || !FingerprintMatches(file->fd(), record.fingerprint)) {
+    // Truncated or rewritten in place while we were stopped (copytruncate,
+    // or the path's inode now holds another file).
+    ++stats.truncations;
+    spdlog::info("source '{}': {} was truncated or replaced while errpulse was stopped",
+                 name, file->path());
+    if (record.offset > 0 && record.fingerprint.length > 0) {
+      FileRecord copy = record;
+      copy.path = file->path();
+      if (!ReadCompressedCopy(source, copy))
+        ReadCopyFrom(file->path(), record.fingerprint, record.identity.inode, source,
+                     record.offset);
+    }
+    RememberKnown(source, record.fingerprint);
+    file->Restart();
+    file->ContentReplaced(size);  // fingerprint the new content
+  }
+  if (!record.retired && found == record.path) {
+    spdlog::info("source '{}': resuming {} at offset {}", name, found, file->read_offset());
+    active_[{source, found}] = file;
+    ++generation_;
+    Queue(file);
+    return;
+  }
+  if (!record.retired) {
+    vanished_.insert({source, record.path});
+    spdlog::info("source '{}': {} was rotated to {} while errpulse was stopped; reading the rest "
+                 "of it", name, record.path, found);
+  }
+  Retire(file);
+}
+
+}  // namespace errpulse
