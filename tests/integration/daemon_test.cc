@@ -806,9 +806,14 @@ TEST(DaemonTest, PermissionDeniedThenGranted) {
 
   const int port = ept::FreePort();
   const std::string config = dir.File("errpulse.yaml");
+  // The daemon may run as 'nobody' below, who need not be able to read the
+  // source tree (a clone in root's home): give it its own catalog and rules.
+  ept::WriteFile(dir.File("catalog.yaml"), ept::ReadFile(ept::SourcePath("data/catalog.yaml")));
+  ept::WriteFile(dir.File("codes.yaml"), ept::ReadFile(ept::SourcePath("rules/codes.yaml")));
   ept::WriteFile(config, "listen: \"127.0.0.1:" + std::to_string(port) +
-                             "\"\nstate_dir: " + dir.File("state") +
-                             "\npoll_interval: 200ms\nsources:\n" +
+                             "\"\nstate_dir: " + dir.File("state") + "\ncatalog: [" +
+                             dir.File("catalog.yaml") + "]\nrules: [" + dir.File("codes.yaml") +
+                             "]\npoll_interval: 200ms\nsources:\n" +
                              SourceYaml("app", {log}, "beginning"));
 
   std::unique_ptr<ProcessAsNobody> as_nobody;
