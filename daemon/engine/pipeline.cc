@@ -139,7 +139,7 @@ void Pipeline::Commit() {
     SourceState state;
     state.name = config.sources[s].name;
     SaveCounts(*setup_->catalog, counts_[s], &state);
-    state.tail = tailer_.stats()[s];
+    state.tail = CommittedTail(s);
     state.files = tailer_.Records(s);
     const auto& known = tailer_.KnownFiles(s);
     state.known.assign(known.begin(), known.end());
@@ -162,10 +162,16 @@ void Pipeline::Commit() {
   PublishCommitted();
 }
 
+TailStats Pipeline::CommittedTail(size_t source) const {
+  TailStats tail = tailer_.stats()[source];
+  tail.bytes_read -= tailer_.PendingBytes(source);  // read again after a restart
+  return tail;
+}
+
 void Pipeline::PublishCommitted() {
   for (size_t s = 0; s < counts_.size(); ++s) {
     exporter_.Publish(s, counts_[s]);
-    exporter_.PublishTailCounters(s, tailer_.stats()[s]);
+    exporter_.PublishTailCounters(s, CommittedTail(s));
     exporter_.PublishTailGauges(s, tailer_.stats()[s]);
   }
 }

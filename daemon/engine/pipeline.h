@@ -51,6 +51,8 @@ class Pipeline {
   void Commit();
   void PublishCommitted();
   uint64_t ChangeSignature() const;
+  // The tail counters as committed: bytes of an unfinished line are left out.
+  TailStats CommittedTail(size_t source) const;
 
   boost::asio::io_context& io_;
   std::shared_ptr<const Setup> setup_;

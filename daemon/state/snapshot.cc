@@ -38,6 +38,16 @@ json FileToJson(const FileRecord& f) {
           {"retired", f.retired}};
 }
 
+// A member that must be a JSON object or array, named in the complaint.
+const json& Member(const json& object, const char* key, bool array) {
+  if (!object.contains(key)) throw std::runtime_error(std::string("missing field '") + key + "'");
+  const json& value = object.at(key);
+  if (array ? !value.is_array() : !value.is_object())
+    throw std::runtime_error(std::string("field '") + key + "' is not " +
+                             (array ? "a list" : "an object"));
+  return value;
+}
+
 // Typed field access that names the field in its complaint.
 template <typename T>
 T Field(const json& object, const char* key) {
@@ -73,14 +83,15 @@ FileRecord FileFromJson(const json& j) {
   f.path = Field<std::string>(j, "path");
   f.identity.device = Field<uint64_t>(j, "device");
   f.identity.inode = Field<uint64_t>(j, "inode");
-  f.fingerprint.length = Field<uint32_t>(j, "fingerprint_length");
+  const uint64_t fingerprint_length = Field<uint64_t>(j, "fingerprint_length");
+  if (fingerprint_length > kFingerprintBytes)
+    throw std::runtime_error("fingerprint_length is out of range");
+  f.fingerprint.length = static_cast<uint32_t>(fingerprint_length);
   f.fingerprint.hash = Field<uint64_t>(j, "fingerprint");
   f.offset = Field<uint64_t>(j, "offset");
   f.skipping = Field<bool>(j, "skipping");
   f.retired = Field<bool>(j, "retired");
   if (f.path.empty() || f.path[0] != '/') throw std::runtime_error("file path is not absolute");
-  if (f.fingerprint.length > kFingerprintBytes)
-    throw std::runtime_error("fingerprint_length is out of range");
   return f;
 }
 
@@ -130,33 +141,32 @@ std::string ParseSnapshot(std::string_view text, Snapshot* out) {
   std::string_view body = text.substr(newline + 1);
   if (!body.empty() && body.back() == '\n') body.remove_suffix(1);
   if (Fnv1a(body) != checksum) return "checksum mismatch (the file is truncated or damaged)";
+  if (body.find('\0') != std::string_view::npos) return "invalid content: NUL byte in the body";
   try {
     const json root = json::parse(body);
     Snapshot snapshot;
     snapshot.written_at_ms = Field<int64_t>(root, "written_at_ms");
-    const json& sources = root.at("sources");
-    if (!sources.is_array()) return "field 'sources' is not a list";
-    for (const auto& js : sources) {
+    for (const auto& js : Member(root, "sources", /*array=*/true)) {
       SourceState s;
       s.name = Field<std::string>(js, "name");
       s.lines = Field<uint64_t>(js, "lines");
       s.errors = Field<uint64_t>(js, "errors");
       s.successes = Field<uint64_t>(js, "successes");
       s.unknown_total = Field<uint64_t>(js, "unknown_total");
-      for (const auto& [code, n] : js.at("by_code").items()) {
+      for (const auto& [code, n] : Member(js, "by_code", /*array=*/false).items()) {
         int64_t value = 0;
         auto [e, c] = std::from_chars(code.data(), code.data() + code.size(), value);
         if (c != std::errc() || e != code.data() + code.size() || !n.is_number_unsigned())
           return "bad entry '" + code + "' in by_code";
         s.by_code[value] = n.get<uint64_t>();
       }
-      for (const auto& [domain, n] : js.at("other").items()) {
+      for (const auto& [domain, n] : Member(js, "other", /*array=*/false).items()) {
         if (!n.is_number_unsigned()) return "bad entry '" + domain + "' in other";
         s.other[domain] = n.get<uint64_t>();
       }
-      s.tail = TailFromJson(js.at("tail"));
-      for (const auto& jf : js.at("files")) s.files.push_back(FileFromJson(jf));
-      for (const auto& jk : js.at("known")) {
+      s.tail = TailFromJson(Member(js, "tail", /*array=*/false));
+      for (const auto& jf : Member(js, "files", /*array=*/true)) s.files.push_back(FileFromJson(jf));
+      for (const auto& jk : Member(js, "known", /*array=*/true)) {
         if (!jk.is_array() || jk.size() != 2 || !jk[0].is_number_unsigned() ||
             !jk[1].is_number_unsigned() || jk[0].get<uint64_t>() > kFingerprintBytes)
           return "bad entry in known";

@@ -37,15 +37,18 @@ std::string StateStore::Open() {
 
 StateStore::LoadResult StateStore::Load(Snapshot* out, std::string* problem) {
   struct stat st;
-  if (::stat(path_.c_str(), &st) != 0 && errno == ENOENT) return LoadResult::kNone;
-  std::ifstream in(path_, std::ios::binary);
-  if (!in) {
-    *problem = std::string("cannot read: ") + std::strerror(errno);
-    return LoadResult::kUnusable;
+  if (::stat(path_.c_str(), &st) != 0) {
+    if (errno == ENOENT) return LoadResult::kNone;
+    *problem = std::string("cannot stat: ") + std::strerror(errno);
+  } else if (!S_ISREG(st.st_mode)) {
+    *problem = S_ISDIR(st.st_mode) ? "it is a directory, not a file" : "it is not a regular file";
+  } else {
+    std::ifstream in(path_, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    *problem = in ? ParseSnapshot(text.str(), out)
+                  : std::string("cannot read: ") + std::strerror(errno);
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  *problem = ParseSnapshot(text.str(), out);
   if (problem->empty()) return LoadResult::kLoaded;
   const std::string aside = path_ + ".corrupt-" + std::to_string(std::time(nullptr));
   if (::rename(path_.c_str(), aside.c_str()) == 0) {

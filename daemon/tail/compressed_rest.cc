@@ -34,9 +34,13 @@ bool ReadCompressedRest(const std::string& gz_path, const FileRecord& record,
   std::vector<char> buffer(max_line_bytes + (1 << 20));
   const Fingerprint& fp = record.fingerprint;
   if (fp.length == 0 || !ReadExactly(file.get(), buffer.data(), fp.length) ||
-      FingerprintHash(buffer.data(), fp.length) != fp.hash || gzrewind(file.get()) != 0)
+      FingerprintHash(buffer.data(), fp.length) != fp.hash)
     return false;
-  for (uint64_t at = 0; at < record.offset;) {
+  // The prefix just read may already hold bytes past the offset.
+  const std::string head = record.offset < fp.length
+                               ? std::string(buffer.data() + record.offset, fp.length - record.offset)
+                               : std::string();
+  for (uint64_t at = fp.length; at < record.offset;) {
     const size_t step = static_cast<size_t>(std::min<uint64_t>(record.offset - at, 1 << 20));
     // Shorter than our offset: we had read further (from the open file, after
     // it was compressed and deleted), so there is nothing left to count.
@@ -45,12 +49,21 @@ bool ReadCompressedRest(const std::string& gz_path, const FileRecord& record,
   }
   LineSplitter splitter(max_line_bytes);
   splitter.set_skipping(record.skipping);
+  bool first = true;
   for (;;) {
     const size_t carried = splitter.LoadPending(buffer.data());
-    const int n = gzread(file.get(), buffer.data() + carried, 1 << 20);
-    if (n <= 0) break;
-    stats->bytes_read += static_cast<uint64_t>(n);
-    splitter.Split(std::string_view(buffer.data(), carried + static_cast<size_t>(n)), emit, stats);
+    size_t got = 0;
+    if (first && !head.empty()) {
+      std::copy(head.begin(), head.end(), buffer.begin() + static_cast<long>(carried));
+      got = head.size();
+    } else {
+      const int n = gzread(file.get(), buffer.data() + carried, 1 << 20);
+      if (n <= 0) break;
+      got = static_cast<size_t>(n);
+    }
+    first = false;
+    stats->bytes_read += got;
+    splitter.Split(std::string_view(buffer.data(), carried + got), emit, stats);
   }
   splitter.Flush(emit);
   return true;

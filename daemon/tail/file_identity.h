@@ -19,7 +19,7 @@ namespace errpulse {
 
 // How many leading bytes are fingerprinted. A file shorter than this is
 // fingerprinted over what it has, and again once it has grown.
-inline constexpr uint32_t kFingerprintBytes = 256;
+inline constexpr uint32_t kFingerprintBytes = 1024;
 
 struct Fingerprint {
   uint32_t length = 0;  // bytes covered; 0 = the file was empty

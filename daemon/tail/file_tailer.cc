@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace errpulse {
@@ -27,6 +28,9 @@ int FileTailer::Open(bool at_end) {
     return err;
   }
   identity_ = {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+  char* real = ::realpath(path_.c_str(), nullptr);
+  real_path_ = real ? real : path_;
+  std::free(real);
   ComputeFingerprint(fd_, static_cast<uint64_t>(st.st_size), &fingerprint_);
   if (at_end && st.st_size > 0) {
     read_offset_ = static_cast<uint64_t>(st.st_size);
@@ -58,7 +62,9 @@ bool FileTailer::ContentReplaced(uint64_t size) {
 
 FileRecord FileTailer::Record(bool retired) const {
   FileRecord record;
-  record.path = path_;
+  // A rotated-away file is looked for where it really was: through a swapped
+  // symlink, path_ now leads to its successor.
+  record.path = retired ? real_path_ : path_;
   record.identity = identity_;
   record.fingerprint = fingerprint_;
   record.offset = read_offset_ - splitter_.pending_bytes();
@@ -79,6 +85,7 @@ FileTailer::ReadStatus FileTailer::ReadSome(size_t max_bytes, std::vector<char>*
     if (n < 0) ++stats->read_errors;
     return n < 0 ? ReadStatus::kError : ReadStatus::kEndOfFile;
   }
+  if (fingerprint_.length > 0 && !FingerprintMatches(fd_, fingerprint_)) return ReadStatus::kReplaced;
   read_offset_ += static_cast<uint64_t>(n);
   stats->bytes_read += static_cast<uint64_t>(n);
   // A file fingerprinted while short: extend it now that there is more, so a

@@ -42,9 +42,13 @@ class FileTailer {
   // Opens the path and resumes at a remembered offset (see FileRecord).
   int OpenAt(uint64_t offset, bool skipping);
 
-  enum class ReadStatus { kData, kEndOfFile, kError };
+  enum class ReadStatus { kData, kEndOfFile, kError, kReplaced };
   // Reads up to `max_bytes` into `buffer` (which must hold at least
   // max_line_bytes + max_bytes) and hands complete lines to `sink`.
+  // kReplaced: the file's first bytes changed (truncated and rewritten past
+  // our offset): nothing was handed on; the caller restarts the file. The
+  // check comes after the read, so bytes read before a rewrite are never
+  // taken for new ones.
   ReadStatus ReadSome(size_t max_bytes, std::vector<char>* buffer, const ChunkSink& sink,
                       TailStats* stats);
   // Hands on the partial last line, if any (the file is being let go).
@@ -60,6 +64,8 @@ class FileTailer {
   FileRecord Record(bool retired) const;
 
   const std::string& path() const { return path_; }
+  // Where the file really is, when path() is (or goes through) a symlink.
+  const std::string& real_path() const { return real_path_; }
   size_t source() const { return source_; }
   const FileIdentity& identity() const { return identity_; }
   const Fingerprint& fingerprint() const { return fingerprint_; }
@@ -71,10 +77,12 @@ class FileTailer {
   // Scheduling state, owned by the Tailer.
   bool queued = false;
   int64_t last_growth_ms = 0;
+  int64_t last_seen_wall_ms = 0;  // when its path last named it (for CatchUpRotated)
   uint64_t known_size = 0;  // the file's size when last seen, for the lag gauge
 
  private:
   std::string path_;
+  std::string real_path_;
   size_t source_;
   int fd_ = -1;
   FileIdentity identity_;

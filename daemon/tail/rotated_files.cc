@@ -80,7 +80,8 @@ std::string FindRenamed(const FileRecord& record) {
     // reused as soon as a rotated file is compressed and deleted).
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;
-    const bool same = record.fingerprint.length == 0 || FingerprintMatches(fd, record.fingerprint);
+    // An empty fingerprint identifies nothing: an inode alone is not enough.
+    const bool same = record.fingerprint.length > 0 && FingerprintMatches(fd, record.fingerprint);
     ::close(fd);
     if (same) return path;
   }

@@ -35,7 +35,8 @@ bool ReadFilePrefix(const std::string& path, FilePrefix* out);
 bool PrefixMatches(const FilePrefix& prefix, const Fingerprint& fingerprint);
 
 // A file in `record`'s directory with its device, inode and fingerprint: where
-// it went when it was renamed. Empty when there is none.
+// it went when it was renamed. Empty when there is none, or when the record
+// has no fingerprint (the file was empty) to tell it from a reused inode.
 std::string FindRenamed(const FileRecord& record);
 
 }  // namespace errpulse

@@ -37,6 +37,12 @@ Tailer::Tailer(boost::asio::io_context& io, const Config& config, ChunkSink sink
 
 Tailer::~Tailer() { Stop(); }
 
+int64_t Tailer::WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 int64_t Tailer::NowMs() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -52,6 +58,15 @@ std::vector<FileRecord> Tailer::Records(size_t source) const {
   for (const auto& file : retired_)
     if (file->source() == source) records.push_back(file->Record(/*retired=*/true));
   return records;
+}
+
+uint64_t Tailer::PendingBytes(size_t source) const {
+  uint64_t pending = 0;
+  for (const auto& [key, file] : active_)
+    if (key.first == source) pending += file->read_offset() - file->Record(false).offset;
+  for (const auto& file : retired_)
+    if (file->source() == source) pending += file->read_offset() - file->Record(true).offset;
+  return pending;
 }
 
 void Tailer::Start(const std::vector<SourceStart>& starts) {
@@ -73,7 +88,7 @@ void Tailer::Start(const std::vector<SourceStart>& starts) {
     }
     for (const auto& fp : starts[s].known) RememberKnown(s, fp);
     for (const auto& record : starts[s].files) Reattach(s, record);
-    CatchUpRotated(s, starts[s].files, starts[s].committed_at_ms);
+    CatchUpRotated(s, starts[s].committed_at_ms);
   }
   // Files the state does not know: for a resumed source they appeared while
   // errpulse was stopped, so they are read from their beginning.
@@ -140,7 +155,7 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
       // file that appears at the path later completes a rotation.
       Retire(it->second);
       active_.erase(it);
-      vanished_.insert(key);
+      vanished_[key] = WallMs();
     }
     if (err != ENOENT && warned_.insert(path).second) {
       ++stats.read_errors;
@@ -157,10 +172,14 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
       ++stats.rotations;
       spdlog::info("source '{}': {} was rotated; finishing the old file, reading the new one",
                    config_.sources[source].name, path);
+      const int64_t last_seen = file->last_seen_wall_ms;
       Retire(file);
       active_.erase(it);
+      // A file may have been created there and rotated away in between.
+      CatchUpRotated(source, last_seen);
       // Fall through to open the new file from its beginning.
     } else {
+      file->last_seen_wall_ms = WallMs();
       const uint64_t size = static_cast<uint64_t>(st.st_size);
       file->known_size = size;
       if (size < file->read_offset() || file->ContentReplaced(size)) {
@@ -175,6 +194,10 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
                                            static_cast<size_t>(config_.max_line_bytes));
   const bool at_end = new_at_end;
   if (int err = file->Open(at_end); err != 0) {
+    if (err == ENOENT) {  // renamed away again between stat() and open(): a rotation
+      vanished_.emplace(key, WallMs());
+      return;
+    }
     ++stats.read_errors;
     if (warned_.insert(path).second)
       spdlog::warn("source '{}': cannot open {}: {} (retrying every {} ms)",
@@ -182,14 +205,25 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
                    config_.poll_interval_ms);
     return;
   }
-  if (vanished_.erase(key)) ++stats.rotations;
+  int64_t catch_up_since = -1;  // the path had vanished: look for files in between
+  if (auto gone = vanished_.find(key); gone != vanished_.end()) {
+    ++stats.rotations;
+    catch_up_since = gone->second;
+    vanished_.erase(gone);
+  }
+  file->last_seen_wall_ms = WallMs();
   if (warned_.erase(path)) spdlog::info("source '{}': {} is readable now",
                                         config_.sources[source].name, path);
   spdlog::info("source '{}': following {} from {}", config_.sources[source].name, path,
                at_end ? "its end" : "its beginning");
   active_[key] = file;
   ++generation_;
+  if (file->real_path() != path) {  // through a symlink: watch where the file is
+    WatchDirectory(DirName(file->real_path()));
+    aliases_[file->real_path()] = key;
+  }
   Queue(file);
+  if (catch_up_since >= 0) CatchUpRotated(source, catch_up_since);
 }
 
 void Tailer::Retire(std::shared_ptr<FileTailer> file) {
@@ -218,6 +252,7 @@ void Tailer::Drain() {
   std::vector<std::shared_ptr<FileTailer>> batch;
   batch.swap(queue_);
   const int64_t now = NowMs();
+  const int64_t wall_now = WallMs();
   for (auto& file : batch) file->queued = false;
   for (auto& file : batch) {
     if (!file->is_open()) continue;
@@ -226,8 +261,11 @@ void Tailer::Drain() {
                                  &stats);
     if (status == FileTailer::ReadStatus::kData) {
       file->last_growth_ms = now;
+      file->last_seen_wall_ms = wall_now;
       file->known_size = std::max(file->known_size, file->read_offset());
       Queue(file);  // fair: one chunk per file per turn, come back for more
+    } else if (status == FileTailer::ReadStatus::kReplaced) {
+      HandleTruncation(file, file->Record(false).offset);
     } else if (status == FileTailer::ReadStatus::kEndOfFile) {
       // Shrunk below our offset (copytruncate) shows up as end-of-file here.
       struct stat st;
@@ -284,6 +322,17 @@ void Tailer::HandleInotifyBuffer(size_t bytes) {
       for (const auto& pattern : config_.sources[s].paths)
         wanted = wanted || ::fnmatch(pattern.c_str(), path.c_str(), FNM_PATHNAME) == 0;
       if (wanted) CheckPath(s, path, false);
+    }
+    // A symlink's target, in a directory of its own.
+    if (auto alias = aliases_.find(path); alias != aliases_.end()) {
+      auto it = active_.find(alias->second);
+      if (it == active_.end()) {
+        aliases_.erase(alias);
+      } else if (content_only) {
+        Queue(it->second);
+      } else {
+        CheckPath(alias->second.first, alias->second.second, false);
+      }
     }
   }
   // A rotated-away file may still be written under its new name.

@@ -81,6 +81,9 @@ class Tailer {
   void RestoreStats(size_t source, const TailStats& stats);
   // Every followed file of `source`, as the state file keeps it.
   std::vector<FileRecord> Records(size_t source) const;
+  // Bytes read but not yet part of a complete line, which a restart reads
+  // again: the committed byte count leaves them out.
+  uint64_t PendingBytes(size_t source) const;
   // Files of `source` read to their end (or deliberately skipped), by
   // fingerprint, so their compressed rotations are not counted again.
   const std::deque<Fingerprint>& KnownFiles(size_t source) const { return known_[source]; }
@@ -108,12 +111,15 @@ class Tailer {
   std::vector<std::string> RotationsOf(size_t source) const;
   // First start: the rotations already there are old news.
   void MarkRotationsKnown(size_t source);
-  // Restart: count rotations that appeared while errpulse was stopped.
-  void CatchUpRotated(size_t source, const std::vector<FileRecord>& records,
-                      int64_t committed_at_ms);
+  // Count rotations of `source` that errpulse never saw: written after
+  // `since_wall_ms` and neither followed nor known. At restart (since the
+  // commit) and whenever a rotation is noticed (since the path was last seen:
+  // a file created and rotated away between two looks).
+  void CatchUpRotated(size_t source, int64_t since_wall_ms);
   void RememberKnown(size_t source, const Fingerprint& fingerprint);
   bool IsKnown(size_t source, const FilePrefix& prefix) const;
-  void ReadCopyFrom(const std::string& original, const Fingerprint& fingerprint,
+  // Reads a copytruncate copy of a file from `offset`; whether one was found.
+  bool ReadCopyFrom(const std::string& original, const Fingerprint& fingerprint,
                     uint64_t inode, size_t source, uint64_t offset);
   // A rotated copy of `record` compressed while errpulse was stopped: counts
   // the rest of it. Returns whether one was found.
@@ -128,6 +134,7 @@ class Tailer {
   // (every poll), else the sizes seen by the last reads are used (every round).
   void UpdateGauges(bool stat_files);
   int64_t NowMs() const;
+  static int64_t WallMs();
 
   boost::asio::io_context& io_;
   const Config& config_;
@@ -142,12 +149,17 @@ class Tailer {
   bool drain_scheduled_ = false;
   std::set<std::string> warned_;  // paths we already logged an open failure for
   std::vector<std::deque<Fingerprint>> known_;  // per source, see KnownFiles()
-  std::set<Key> vanished_;        // followed paths that disappeared: a new file there is a rotation
+  // Followed paths that disappeared, with when (wall clock, ms): a new file
+  // there is a rotation.
+  std::map<Key, int64_t> vanished_;
 
   int inotify_fd_ = -1;
   std::unique_ptr<boost::asio::posix::stream_descriptor> inotify_;
   std::vector<char> inotify_buffer_;
   std::map<int, std::string> watch_dirs_;  // watch descriptor -> directory
+  // Files followed through a symlink: real path -> the followed path's key,
+  // so writes seen in the target's directory wake the right file.
+  std::map<std::string, Key> aliases_;
   std::set<std::string> watched_;
   boost::asio::steady_timer poll_timer_;
   bool stopped_ = false;

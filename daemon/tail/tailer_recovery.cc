@@ -72,12 +72,30 @@ void Tailer::MarkRotationsKnown(size_t source) {
   }
 }
 
-void Tailer::CatchUpRotated(size_t source, const std::vector<FileRecord>& records,
-                            int64_t committed_at_ms) {
+void Tailer::CatchUpRotated(size_t source, int64_t since_wall_ms) {
+  // Fingerprints taken while files were short (a rotation starts empty) are
+  // extended first, or a file read from an open descriptor would not be
+  // recognised in its compressed copy; and a file found rewritten under us is
+  // restarted first, so that its new content is what gets compared.
+  std::vector<std::shared_ptr<FileTailer>> rewritten;
+  auto refresh = [&](const std::shared_ptr<FileTailer>& file) {
+    struct stat st;
+    if (file->source() != source || ::fstat(file->fd(), &st) != 0) return;
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size < file->read_offset() || file->ContentReplaced(size)) rewritten.push_back(file);
+  };
+  for (auto& [key, file] : active_) refresh(file);
+  for (auto& file : retired_) refresh(file);
+  for (auto& file : rewritten) {
+    HandleTruncation(file, file->Record(false).offset);
+    struct stat st;
+    if (::fstat(file->fd(), &st) == 0) file->ContentReplaced(static_cast<uint64_t>(st.st_size));
+  }
+  const std::vector<FileRecord> records = Records(source);
   for (const auto& path : RotationsOf(source)) {
     FilePrefix prefix;
     if (!ReadFilePrefix(path, &prefix) || prefix.bytes.empty()) continue;
-    if (prefix.mtime_ms < committed_at_ms - kMtimeSlackMs) continue;  // untouched since
+    if (prefix.mtime_ms < since_wall_ms - kMtimeSlackMs) continue;  // untouched since
     bool followed = false;
     for (const auto& file : retired_)
       followed = followed || (!prefix.compressed && file->identity().inode == prefix.inode);
@@ -88,7 +106,7 @@ void Tailer::CatchUpRotated(size_t source, const std::vector<FileRecord>& record
     // Created and rotated away while errpulse was stopped: all of it is new.
     const Fingerprint fingerprint{static_cast<uint32_t>(prefix.bytes.size()),
                                   FingerprintHash(prefix.bytes.data(), prefix.bytes.size())};
-    spdlog::info("source '{}': {} appeared and was rotated while errpulse was stopped; counting "
+    spdlog::info("source '{}': {} was created and rotated away before errpulse saw it; counting "
                  "all of it", config_.sources[source].name, path);
     if (prefix.compressed) {
       FileRecord whole;
@@ -111,14 +129,14 @@ void Tailer::HandleTruncation(const std::shared_ptr<FileTailer>& file, uint64_t 
   ++stats_[source].truncations;
   spdlog::info("source '{}': {} was truncated or rewritten at offset {}; reading it from the "
                "beginning", config_.sources[source].name, file->path(), offset);
-  if (offset > 0 && file->fingerprint().length > 0)
+  if (file->fingerprint().length > 0)  // even at offset 0: the copy may hold lines not read yet
     ReadCopyFrom(file->path(), file->fingerprint(), file->identity().inode, source, offset);
   RememberKnown(source, file->fingerprint());
   file->Restart();
   Queue(file);
 }
 
-void Tailer::ReadCopyFrom(const std::string& original, const Fingerprint& fingerprint,
+bool Tailer::ReadCopyFrom(const std::string& original, const Fingerprint& fingerprint,
                           uint64_t inode, size_t source, uint64_t offset) {
   // copytruncate copied the file before truncating it: the copy is a sibling
   // that starts with the same bytes (newest first, in case older rotations
@@ -134,8 +152,9 @@ void Tailer::ReadCopyFrom(const std::string& original, const Fingerprint& finger
     spdlog::info("source '{}': reading the rest of {} from its copy {} (offset {})",
                  config_.sources[source].name, original, path, offset);
     Retire(copy);
-    return;
+    return true;
   }
+  return false;
 }
 
 bool Tailer::ReadCompressedCopy(size_t source, const FileRecord& record) {
@@ -164,6 +183,10 @@ bool Tailer::ReadCompressedCopy(size_t source, const FileRecord& record) {
 void Tailer::Reattach(size_t source, const FileRecord& record) {
   const std::string& name = config_.sources[source].name;
   TailStats& stats = stats_[source];
+  // A rotated-away file that was still empty: nothing of it was counted and
+  // nothing identifies it. If it got lines later, CatchUpRotated() finds it
+  // as a file it never saw.
+  if (record.retired && record.offset == 0 && record.fingerprint.length == 0) return;
   // Where is the file now? A followed path with the same inode is the same
   // file, truncated in place when its fingerprint changed (copytruncate) or
   // replaced by a new file that was given the inode: either way the content
@@ -181,15 +204,19 @@ void Tailer::Reattach(size_t source, const FileRecord& record) {
   }
   auto file = std::make_shared<FileTailer>(found.empty() ? record.path : found, source,
                                            static_cast<size_t>(config_.max_line_bytes));
+  file->last_seen_wall_ms = WallMs();
   if (found.empty() || file->OpenAt(record.offset, record.skipping) != 0) {
-    if (!record.retired) vanished_.insert({source, record.path});
+    if (!record.retired) vanished_.emplace(Key{source, record.path}, WallMs());
     // Nothing read from it yet and nothing to recognise it by: if it was
     // rotated away, CatchUpRotated() finds it as a file it never saw.
     if (record.offset == 0 && record.fingerprint.length == 0) return;
-    if (ReadCompressedCopy(source, record)) return;
+    // Compressed, or copied by copytruncate before the original was renamed.
+    if (ReadCompressedCopy(source, record) ||
+        ReadCopyFrom(record.path, record.fingerprint, record.identity.inode, source, record.offset))
+      return;
     ++stats.files_lost;
     spdlog::warn("source '{}': {} is gone (deleted, or rotated and compressed while errpulse was "
-                 "stopped); lines written to it after offset {} are not counted",
+                 "stopped); lines written to it after offset {}, if any, are not counted",
                  name, record.path, record.offset);
     return;
   }
@@ -198,9 +225,10 @@ void Tailer::Reattach(size_t source, const FileRecord& record) {
     // Truncated or rewritten in place while we were stopped (copytruncate,
     // or the path's inode now holds another file).
     ++stats.truncations;
-    spdlog::info("source '{}': {} was truncated or replaced while errpulse was stopped",
-                 name, file->path());
-    if (record.offset > 0 && record.fingerprint.length > 0) {
+    spdlog::info("source '{}': {} was truncated or replaced while errpulse was stopped "
+                 "(offset {}, size now {})",
+                 name, file->path(), record.offset, size);
+    if (record.fingerprint.length > 0) {  // even at offset 0: unread lines may be in a copy
       FileRecord copy = record;
       copy.path = file->path();
       if (!ReadCompressedCopy(source, copy))
@@ -219,7 +247,7 @@ void Tailer::Reattach(size_t source, const FileRecord& record) {
     return;
   }
   if (!record.retired) {
-    vanished_.insert({source, record.path});
+    vanished_.emplace(Key{source, record.path}, WallMs());
     spdlog::info("source '{}': {} was rotated to {} while errpulse was stopped; reading the rest "
                  "of it", name, record.path, found);
   }

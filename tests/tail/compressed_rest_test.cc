@@ -2,6 +2,7 @@
 // errpulse was stopped, recognised by its fingerprint.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "support/test_support.h"
@@ -16,7 +17,9 @@ FileRecord RecordOf(const std::string& path, uint64_t offset) {
   FileRecord record;
   record.path = path;
   int fd = ::open(path.c_str(), O_RDONLY);
-  ComputeFingerprint(fd, 1 << 20, &record.fingerprint);
+  struct stat st;
+  ::fstat(fd, &st);
+  EXPECT_TRUE(ComputeFingerprint(fd, static_cast<uint64_t>(st.st_size), &record.fingerprint));
   ::close(fd);
   record.offset = offset;
   return record;
