@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/signal_set.hpp>
+#include <sys/resource.h>
+
 #include <csignal>
 
 #include "engine/pipeline.h"
@@ -32,8 +34,27 @@ HttpResponse Route(const HttpRequest& request, const Pipeline& pipeline) {
 
 }  // namespace
 
+// Open files: raise the soft limit to the hard one (systemd gives services
+// 1024:524288), so max_open_files is the bound that matters.
+void RaiseOpenFileLimit(int64_t max_open_files) {
+  struct rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  constexpr int64_t kHeadroom = 64;  // inotify, sockets, state, logs
+  if (limit.rlim_cur != RLIM_INFINITY &&
+      static_cast<int64_t>(limit.rlim_cur) < max_open_files + kHeadroom)
+    spdlog::warn("max_open_files is {} but only {} descriptors are allowed (LimitNOFILE); "
+                 "opening files may fail",
+                 max_open_files, static_cast<int64_t>(limit.rlim_cur));
+}
+
 int RunDaemon(std::shared_ptr<const Setup> setup,
               const std::function<void(boost::asio::io_context&)>& on_start) {
+  RaiseOpenFileLimit(setup->config.max_open_files);
   boost::asio::io_context io;
   Pipeline pipeline(io, setup);
   HttpServer http([&pipeline](const HttpRequest& r) { return Route(r, pipeline); });

@@ -131,7 +131,8 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
   reader.CheckKeys(root,
                    {"listen", "state_dir", "catalog", "rules", "sources",
                     "max_unknown_codes", "poll_interval", "max_line_bytes",
-                    "read_chunk_bytes", "log_level", "commit_interval", "on_corrupt_state"},
+                    "read_chunk_bytes", "log_level", "commit_interval", "on_corrupt_state",
+                    "max_open_files"},
                    "config");
   if (auto n = root["listen"]) {
     if (auto v = reader.String(n, "listen")) {
@@ -184,6 +185,7 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
   }
   ReadPositive(reader, root, "max_line_bytes", &config->max_line_bytes);
   ReadPositive(reader, root, "read_chunk_bytes", &config->read_chunk_bytes);
+  ReadPositive(reader, root, "max_open_files", &config->max_open_files);
   if (auto n = root["log_level"]) {
     if (auto v = reader.String(n, "log_level")) {
       static const std::set<std::string> kLevels = {"trace", "debug", "info",

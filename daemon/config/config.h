@@ -38,6 +38,9 @@ struct Config {
   int64_t poll_interval_ms = 2000;    // safety-net stat poll
   int64_t max_line_bytes = 64 * 1024;
   int64_t read_chunk_bytes = 256 * 1024;  // per file per turn: fairness
+  // Files kept open at once; idle ones beyond it are closed and reopened
+  // when they grow (identity checked again).
+  int64_t max_open_files = 4096;
   std::string log_level = "info";
   // Counts and offsets are committed at most this often (when they changed),
   // and /metrics shows only committed values.

@@ -53,7 +53,33 @@ void FileTailer::Restart() {
   fingerprint_ = {};
 }
 
+void FileTailer::Park() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  fd_ = -1;
+  parked_ = true;
+}
+
+bool FileTailer::Unpark() {
+  if (!parked_) return true;
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return false;
+  struct stat st;
+  const bool same = ::fstat(fd, &st) == 0 &&
+                    static_cast<uint64_t>(st.st_dev) == identity_.device &&
+                    static_cast<uint64_t>(st.st_ino) == identity_.inode &&
+                    (fingerprint_.length == 0 || FingerprintMatches(fd, fingerprint_));
+  if (!same) {
+    ::close(fd);
+    return false;
+  }
+  fd_ = fd;
+  parked_ = false;
+  return true;
+}
+
 bool FileTailer::ContentReplaced(uint64_t size) {
+  if (fd_ < 0) return false;  // parked: Unpark() checks the fingerprint
   if (fingerprint_.length > 0 && !FingerprintMatches(fd_, fingerprint_)) return true;
   if (fingerprint_.length < kFingerprintBytes && size > fingerprint_.length)
     ComputeFingerprint(fd_, size, &fingerprint_);

@@ -60,6 +60,14 @@ class FileTailer {
   // extends a fingerprint taken while the file was short.
   bool ContentReplaced(uint64_t size);
 
+  // Bounded open files: closes the descriptor but keeps offset, identity and
+  // the pending line, to go on later with Unpark().
+  void Park();
+  bool parked() const { return parked_; }
+  // Reopens the path. False when it no longer names the same file (inode and
+  // fingerprint) or cannot be opened; the file stays parked then.
+  bool Unpark();
+
   // What the state file keeps: the offset of the first byte not yet counted.
   FileRecord Record(bool retired) const;
 
@@ -85,6 +93,7 @@ class FileTailer {
   std::string real_path_;
   size_t source_;
   int fd_ = -1;
+  bool parked_ = false;
   FileIdentity identity_;
   Fingerprint fingerprint_;
   uint64_t read_offset_ = 0;

@@ -114,7 +114,35 @@ void Tailer::Stop() {
   }
 }
 
-size_t Tailer::open_files() const { return active_.size() + retired_.size(); }
+size_t Tailer::open_files() const { return OpenCount(); }
+
+size_t Tailer::OpenCount() const {
+  size_t open = retired_.size();
+  for (const auto& [key, file] : active_) open += file->parked() ? 0 : 1;
+  return open;
+}
+
+void Tailer::MakeRoom(size_t needed) {
+  const size_t bound = static_cast<size_t>(config_.max_open_files);
+  for (size_t open = OpenCount(); open + needed > bound; --open) {
+    FileTailer* idlest = nullptr;
+    for (const auto& [key, file] : active_) {
+      if (file->parked() || file->queued) continue;
+      if (!idlest || file->last_growth_ms < idlest->last_growth_ms) idlest = file.get();
+    }
+    if (!idlest) return;  // everything open is busy: go over for a moment
+    idlest->Park();
+  }
+}
+
+void Tailer::ReplaceParked(const std::shared_ptr<FileTailer>& file) {
+  const size_t source = file->source();
+  const std::string path = file->path();
+  active_.erase({source, path});
+  ++generation_;
+  Reattach(source, file->Record(/*retired=*/false));
+  CheckPath(source, path, /*new_at_end=*/false);
+}
 
 void Tailer::WatchDirectory(const std::string& dir) {
   if (inotify_fd_ < 0 || watched_.count(dir)) return;
@@ -153,9 +181,15 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
     if (it != active_.end()) {
       // Renamed away or removed: read what is left in it, then let it go. A
       // file that appears at the path later completes a rotation.
-      Retire(it->second);
+      auto file = it->second;
       active_.erase(it);
       vanished_[key] = WallMs();
+      if (file->parked()) {
+        ++generation_;
+        Reattach(source, file->Record(/*retired=*/false));  // closed: find it again
+      } else {
+        Retire(file);
+      }
     }
     if (err != ENOENT && warned_.insert(path).second) {
       ++stats.read_errors;
@@ -168,7 +202,14 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
   if (it != active_.end()) {
     auto& file = it->second;
     const FileIdentity now{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
-    if (!file->identity().SameInode(now)) {
+    if (!file->identity().SameInode(now) && file->parked()) {
+      // Rotated while closed: find where it went, then open the new file.
+      auto parked = file;
+      active_.erase(it);
+      ++generation_;
+      Reattach(source, parked->Record(/*retired=*/false));
+      it = active_.end();
+    } else if (!file->identity().SameInode(now)) {
       ++stats.rotations;
       spdlog::info("source '{}': {} was rotated; finishing the old file, reading the new one",
                    config_.sources[source].name, path);
@@ -190,6 +231,8 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
       return;
     }
   }
+  if (active_.count(key)) return;  // Reattach() above found it still there
+  MakeRoom(1);
   auto file = std::make_shared<FileTailer>(path, source,
                                            static_cast<size_t>(config_.max_line_bytes));
   const bool at_end = new_at_end;
@@ -234,7 +277,7 @@ void Tailer::Retire(std::shared_ptr<FileTailer> file) {
 }
 
 void Tailer::Queue(const std::shared_ptr<FileTailer>& file) {
-  if (file->queued || !file->is_open()) return;
+  if (file->queued || (!file->is_open() && !file->parked())) return;
   file->queued = true;
   queue_.push_back(file);
   ScheduleDrain();
@@ -255,6 +298,13 @@ void Tailer::Drain() {
   const int64_t wall_now = WallMs();
   for (auto& file : batch) file->queued = false;
   for (auto& file : batch) {
+    if (file->parked()) {
+      MakeRoom(1);
+      if (!file->Unpark()) {
+        ReplaceParked(file);
+        continue;
+      }
+    }
     if (!file->is_open()) continue;
     TailStats& stats = stats_[file->source()];
     auto status = file->ReadSome(static_cast<size_t>(config_.read_chunk_bytes), &buffer_, sink_,
@@ -274,6 +324,7 @@ void Tailer::Drain() {
         HandleTruncation(file, file->Record(false).offset);
     }
   }
+  MakeRoom(0);
   UpdateGauges(/*stat_files=*/false);
   round_done_();
   ScheduleDrain();
@@ -377,7 +428,7 @@ void Tailer::UpdateGauges(bool stat_files) {
   for (auto& stats : stats_) stats.files_open = stats.lag_bytes = 0;
   auto account = [&](FileTailer& file) {
     TailStats& stats = stats_[file.source()];
-    ++stats.files_open;
+    if (!file.parked()) ++stats.files_open;
     struct stat st;
     if (stat_files && ::fstat(file.fd(), &st) == 0)
       file.known_size = static_cast<uint64_t>(st.st_size);

@@ -133,6 +133,12 @@ class Tailer {
   // files_open and lag_bytes; with stat_files, sizes are refreshed by fstat
   // (every poll), else the sizes seen by the last reads are used (every round).
   void UpdateGauges(bool stat_files);
+  // Bounded open files (max_open_files): how many are open, and parking the
+  // least recently active idle ones to stay under the bound.
+  size_t OpenCount() const;
+  void MakeRoom(size_t needed);
+  // A parked file whose path no longer names it: find where it went.
+  void ReplaceParked(const std::shared_ptr<FileTailer>& file);
   int64_t NowMs() const;
   static int64_t WallMs();
 

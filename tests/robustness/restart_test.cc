@@ -1031,6 +1031,56 @@ TEST(Restart, ThousandFiles) {
   EXPECT_EQ(d.Stop(SIGTERM), 0) << d.Logs().substr(0, 20000);
 }
 
+// 1,000 files but at most 100 open (max_open_files): idle files are closed
+// and reopened when they grow, with their identity checked again, so a file
+// rotated while closed is still read to its end. A hot file does not starve
+// the others: every file's line is counted while one file is written hard.
+TEST(Restart, ThousandFilesWithBoundedOpenFiles) {
+  ept::TempDir dir;
+  Monotonic watch;
+  constexpr int kFiles = 1000;
+  constexpr int kMaxOpen = 100;
+  ASSERT_EQ(::mkdir(dir.File("many").c_str(), 0755), 0);
+  auto name = [&](int i) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "many/room-%04d.log", i);
+    return dir.File(buf);
+  };
+  Counts want;
+  for (int i = 0; i < kFiles; ++i) {
+    const Batch b = Lines("room" + std::to_string(i), 1, 1, 1);
+    ept::WriteFile(name(i), b.text);
+    want += b.counts;
+  }
+  Daemon d(dir,
+           std::string(kPoll) + "max_open_files: " + std::to_string(kMaxOpen) + "\nsources:\n" +
+               SourceYaml("rooms", dir.File("many/*.log")),
+           &watch);
+  ASSERT_TRUE(d.Start());
+  ASSERT_TRUE(CountsAre(d, "rooms", want, milliseconds(9000))) << d.Logs().substr(0, 20000);
+  EXPECT_LE(Metric(d.Metrics(), "errpulse_files_open", "rooms"), kMaxOpen);
+
+  // Every file grows while one of them is written hard; one closed file is
+  // rotated (rename + new file) before it grows.
+  ASSERT_EQ(::rename(name(7).c_str(), (name(7) + ".1").c_str()), 0);
+  ept::AppendFile(name(7) + ".1", Lines("late", 1, 0, 0).text);
+  want += Lines("late", 1, 0, 0).counts;
+  const Batch hot = Lines("hot", 2000, 500, 0);
+  ept::AppendFile(name(0), hot.text);
+  want += hot.counts;
+  for (int i = 1; i < kFiles; ++i) {
+    const Batch b = Lines("more" + std::to_string(i), 0, 1, 0);
+    ept::AppendFile(name(i), b.text);
+    want += b.counts;
+  }
+  ASSERT_TRUE(CountsAre(d, "rooms", want, milliseconds(9000))) << d.Logs().substr(0, 20000);
+  const std::string m = d.Metrics();
+  EXPECT_LE(Metric(m, "errpulse_files_open", "rooms"), kMaxOpen);
+  EXPECT_EQ(Metric(m, "errpulse_read_errors_total", "rooms"), 0);
+  EXPECT_EQ(Metric(m, "errpulse_files_lost_total", "rooms"), 0);
+  EXPECT_EQ(d.Stop(SIGTERM), 0) << d.Logs().substr(0, 20000);
+}
+
 // ---------------------------------------------------------------------------
 // 10. A damaged state file: reported with its reason, moved aside, and the
 //     daemon starts, reading existing files from their end or their
