@@ -92,9 +92,29 @@ void Tailer::CatchUpRotated(size_t source, int64_t since_wall_ms) {
     if (::fstat(file->fd(), &st) == 0) file->ContentReplaced(static_cast<uint64_t>(st.st_size));
   }
   const std::vector<FileRecord> records = Records(source);
+  // The files at the followed paths now, opened or not yet: a sibling that
+  // starts like one of them is a copytruncate copy in the making, not a file
+  // we missed (the live file is read; the copy only past the offset).
+  std::vector<std::string> live_prefixes;
+  for (const auto& pattern : config_.sources[source].paths) {
+    for (const auto& path : ExpandPattern(pattern)) {
+      FilePrefix live;
+      if (ReadFilePrefix(path, &live) && !live.bytes.empty()) live_prefixes.push_back(live.bytes);
+    }
+  }
+  auto starts_like_live = [&](const std::string& bytes) {
+    for (const auto& live : live_prefixes) {
+      // A few bytes in common (a timestamp's first digits) prove nothing.
+      const size_t n = std::min(live.size(), bytes.size());
+      const bool enough = n >= 64 || live.size() == bytes.size();
+      if (enough && live.compare(0, n, bytes, 0, n) == 0) return true;
+    }
+    return false;
+  };
   for (const auto& path : RotationsOf(source)) {
     FilePrefix prefix;
     if (!ReadFilePrefix(path, &prefix) || prefix.bytes.empty()) continue;
+    if (starts_like_live(prefix.bytes)) continue;
     if (prefix.mtime_ms < since_wall_ms - kMtimeSlackMs) continue;  // untouched since
     bool followed = false;
     for (const auto& file : retired_)
