@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -11,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "alert/backtest.h"
 #include "engine/counting.h"
 #include "tail/file_tailer.h"
 
@@ -35,6 +37,23 @@ std::map<std::string, uint64_t> ByCode(const Catalog& catalog, const SourceCount
   return out;
 }
 
+int CurrentYear() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  return tm.tm_year + 1900;
+}
+
+std::string FormatTime(int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  char out[40];
+  std::snprintf(out, sizeof(out), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return out;
+}
+
 }  // namespace
 
 int ReplayCommand(const Args& raw) {
@@ -42,6 +61,7 @@ int ReplayCommand(const Args& raw) {
   const bool json = TakeFlag(&args, "json");
   const std::string config = TakeOption(&args, "config").value_or("");
   const std::string source_name = TakeOption(&args, "source").value_or("");
+  const bool no_alerts = TakeFlag(&args, "no-alerts");
   if (!RejectUnknownOptions(args, "replay")) return 2;
   if (args.empty()) {
     std::cerr << "errpulsed replay: give one or more log files\n";
@@ -63,8 +83,16 @@ int ReplayCommand(const Args& raw) {
   SourceCounts counts(catalog.size(), setup->config.max_unknown_codes);
   TailStats stats;
   std::vector<char> buffer(static_cast<size_t>(setup->config.max_line_bytes) + (1 << 20));
+  const bool alerts = !setup->alerts.empty() && !no_alerts;
+  Backtest backtest(setup->alerts, catalog, source_name.empty() ? "replay" : source_name,
+                    CurrentYear());
   const ChunkSink sink = [&](size_t, std::string_view lines) {
-    CountChunk(*scanner, catalog, lines, &counts);
+    if (alerts) {
+      CountChunkWith(*scanner, catalog, lines, &counts,
+                     [&](const Match& match) { backtest.OnMatch(match); });
+    } else {
+      CountChunk(*scanner, catalog, lines, &counts);
+    }
   };
   const auto wall_start = std::chrono::steady_clock::now();
   const double cpu_start = CpuSeconds();
@@ -87,6 +115,7 @@ int ReplayCommand(const Args& raw) {
     }
     file.FlushPartial(sink);
   }
+  if (alerts) backtest.Finish();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   const double cpu = CpuSeconds() - cpu_start;
   const auto by_code = ByCode(catalog, counts);
@@ -97,6 +126,15 @@ int ReplayCommand(const Args& raw) {
         {"bytes", stats.bytes_read},     {"lines_cut", stats.lines_cut},
         {"wall_seconds", wall},          {"cpu_seconds", cpu},
         {"by_code", by_code}};
+    if (alerts) {
+      nlohmann::ordered_json transitions = nlohmann::json::array();
+      for (const auto& t : backtest.transitions())
+        transitions.push_back({{"at", FormatTime(t.at_ms)}, {"at_ms", t.at_ms},
+                               {"alertname", t.alertname}, {"labels", t.labels},
+                               {"state", t.to}, {"count", t.count}});
+      out["alerts"] = transitions;
+      out["lines_without_time"] = backtest.lines_without_time();
+    }
     std::cout << out.dump() << "\n";
   } else {
     std::cout << "lines      " << counts.lines << "\nerrors     " << counts.errors
@@ -113,6 +151,18 @@ int ReplayCommand(const Args& raw) {
                   e ? e->name.c_str() : "(not in catalog)",
                   e ? (e->domain + "/" + e->category).c_str()
                     : std::string(value ? RangeDomain(value) : "various").c_str());
+    }
+    if (alerts) {
+      std::cout << "alert transitions (" << backtest.transitions().size() << ", on the lines' own time):\n";
+      for (const auto& t : backtest.transitions()) {
+        std::string labels;
+        for (const auto& [k, v] : t.labels) labels += (labels.empty() ? "" : ",") + k + "=\"" + v + "\"";
+        std::printf("  %s  %-9s %s{%s} count=%llu\n", FormatTime(t.at_ms).c_str(), t.to.c_str(),
+                    t.alertname.c_str(), labels.c_str(), static_cast<unsigned long long>(t.count));
+      }
+      if (backtest.lines_without_time())
+        std::cout << "  (" << backtest.lines_without_time()
+                  << " matched lines carried no time of their own: placed at the previous line's)\n";
     }
     std::fflush(stdout);
     std::cerr << "replayed " << stats.bytes_read << " bytes in " << wall << " s wall, " << cpu

@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "build_info.h"
@@ -132,7 +133,7 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
                    {"listen", "state_dir", "catalog", "rules", "sources",
                     "max_unknown_codes", "poll_interval", "max_line_bytes",
                     "read_chunk_bytes", "log_level", "commit_interval", "on_corrupt_state",
-                    "max_open_files"},
+                    "max_open_files", "alerts"},
                    "config");
   if (auto n = root["listen"]) {
     if (auto v = reader.String(n, "listen")) {
@@ -200,6 +201,10 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
   if (auto n = root["sources"]) {
     if (reader.ExpectSequence(n, "sources"))
       for (const auto& item : n) ReadSource(reader, item, base_dir, config);
+  }
+  if (auto n = root["alerts"]) {
+    std::map<std::string, std::string> names;
+    ReadAlertRules(reader, n, &config->alerts, &names);
   }
 }
 

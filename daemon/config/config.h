@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "alert/alert_rule.h"
 #include "common/diagnostic.h"
 
 namespace errpulse {
@@ -48,6 +49,7 @@ struct Config {
   // Where to start when the state file is unusable: "end" or "beginning".
   bool corrupt_state_from_end = true;
   std::vector<SourceConfig> sources;
+  std::vector<AlertRule> alerts;  // `alerts:` in the config (rule files have more)
 };
 
 // Loads and validates `path`. Returns nullopt when there are errors; every

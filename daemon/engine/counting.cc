@@ -13,14 +13,7 @@ uint64_t CountLines(std::string_view chunk) {
 
 void CountChunk(const LineScanner& scanner, const Catalog& catalog, std::string_view chunk,
                 SourceCounts* counts) {
-  counts->lines += CountLines(chunk);
-  scanner.Scan(chunk, [&](const Match& match) {
-    if (match.code == 0) {
-      ++counts->successes;
-    } else {
-      counts->RecordError(catalog, match.code);
-    }
-  });
+  CountChunkWith(scanner, catalog, chunk, counts, [](const Match&) {});
 }
 
 }  // namespace errpulse

@@ -21,4 +21,19 @@ uint64_t CountLines(std::string_view chunk);
 void CountChunk(const LineScanner& scanner, const Catalog& catalog, std::string_view chunk,
                 SourceCounts* counts);
 
+// The same, also handing every match to `on_match(const Match&)` (alerting).
+template <typename OnMatch>
+void CountChunkWith(const LineScanner& scanner, const Catalog& catalog, std::string_view chunk,
+                    SourceCounts* counts, OnMatch&& on_match) {
+  counts->lines += CountLines(chunk);
+  scanner.Scan(chunk, [&](const Match& match) {
+    if (match.code == 0) {
+      ++counts->successes;
+    } else {
+      counts->RecordError(catalog, match.code);
+    }
+    on_match(match);
+  });
+}
+
 }  // namespace errpulse

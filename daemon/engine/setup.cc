@@ -35,6 +35,18 @@ std::shared_ptr<const Setup> Setup::Compile(Config config, Diagnostics* diagnost
                                 "combining the rules failed: " + scanner->error()});
     }
   }
+  if (setup->rules) {
+    setup->alerts = setup->rules->alerts();
+    for (const auto& alert : config.alerts) {
+      for (const auto& other : setup->alerts) {
+        if (other.name == alert.name)
+          diagnostics->push_back({config.file, 0, 0,
+                                  "alert '" + alert.name + "' (" + alert.defined_in +
+                                      ") is already defined at " + other.defined_in});
+      }
+      setup->alerts.push_back(alert);
+    }
+  }
   if (diagnostics->size() != errors_before || !setup->catalog || !setup->rules)
     return nullptr;
   setup->config = std::move(config);

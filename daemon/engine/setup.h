@@ -22,6 +22,7 @@ struct Setup {
   std::shared_ptr<const RuleSet> rules;
   std::vector<std::unique_ptr<LineScanner>> scanners;  // one per config.sources
   std::unique_ptr<LineScanner> all_rules;              // for `replay`
+  std::vector<AlertRule> alerts;                       // rule files' and the config's
 
   // Loads the catalog and rules the config names and compiles the per-source
   // scanners. Returns nullptr with diagnostics when anything is invalid

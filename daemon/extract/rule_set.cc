@@ -114,14 +114,16 @@ bool ReadRule(YamlReader& reader, const YAML::Node& item, Rule* rule,
 }
 
 bool ReadRuleFile(YamlReader& reader, const YAML::Node& root, std::vector<Rule>* rules,
-                  std::map<std::string, std::string>* names, Diagnostics* diagnostics) {
+                  std::map<std::string, std::string>* names, std::vector<AlertRule>* alerts,
+                  std::map<std::string, std::string>* alert_names, Diagnostics* diagnostics) {
   if (!reader.ExpectMap(root, "rule file")) return false;
   const int errors_before = reader.error_count();
-  reader.CheckKeys(root, {"version", "rules"}, "rule file");
+  reader.CheckKeys(root, {"version", "rules", "alerts"}, "rule file");
+  if (auto a = root["alerts"]) ReadAlertRules(reader, a, alerts, alert_names);
   YAML::Node list = root["rules"];
   if (!list) {
-    reader.Error(root, "rule file has no 'rules' list");
-    return false;
+    if (!root["alerts"]) reader.Error(root, "rule file has neither a 'rules' nor an 'alerts' list");
+    return reader.error_count() == errors_before;
   }
   if (!reader.ExpectSequence(list, "rules")) return false;
   for (const auto& item : list) {
@@ -143,12 +145,14 @@ bool ReadRuleFile(YamlReader& reader, const YAML::Node& root, std::vector<Rule>*
 std::shared_ptr<const RuleSet> RuleSet::Load(const std::vector<std::string>& files,
                                              Diagnostics* diagnostics) {
   auto set = std::make_shared<RuleSet>();
-  std::map<std::string, std::string> names;
+  std::map<std::string, std::string> names, alert_names;
   bool ok = true;
   for (const auto& file : files) {
     YamlReader reader(file, diagnostics);
     auto root = reader.LoadFile();
-    if (!root || !ReadRuleFile(reader, *root, &set->rules_, &names, diagnostics)) ok = false;
+    if (!root || !ReadRuleFile(reader, *root, &set->rules_, &names, &set->alerts_, &alert_names,
+                               diagnostics))
+      ok = false;
   }
   if (!ok) return nullptr;
   return set;
@@ -158,10 +162,12 @@ std::shared_ptr<const RuleSet> RuleSet::FromString(const std::string& yaml,
                                                    const std::string& name,
                                                    Diagnostics* diagnostics) {
   auto set = std::make_shared<RuleSet>();
-  std::map<std::string, std::string> names;
+  std::map<std::string, std::string> names, alert_names;
   YamlReader reader(name, diagnostics);
   auto root = reader.LoadString(yaml);
-  if (!root || !ReadRuleFile(reader, *root, &set->rules_, &names, diagnostics)) return nullptr;
+  if (!root || !ReadRuleFile(reader, *root, &set->rules_, &names, &set->alerts_, &alert_names,
+                             diagnostics))
+    return nullptr;
   return set;
 }
 

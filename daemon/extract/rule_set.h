@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "alert/alert_rule.h"
 #include "common/diagnostic.h"
 
 namespace errpulse {
@@ -65,6 +66,8 @@ class RuleSet {
                                                    Diagnostics* diagnostics);
 
   const std::vector<Rule>& rules() const { return rules_; }
+  // Alert rules found under `alerts:` in the same files (rules/alerts.yaml).
+  const std::vector<AlertRule>& alerts() const { return alerts_; }
   // Index of the rule called `name`, or -1.
   int Find(const std::string& name) const;
   // Indices of every rule, in file order.
@@ -72,6 +75,7 @@ class RuleSet {
 
  private:
   std::vector<Rule> rules_;
+  std::vector<AlertRule> alerts_;
 };
 
 }  // namespace errpulse

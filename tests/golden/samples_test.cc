@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support/test_support.h"
 
@@ -52,6 +53,37 @@ TEST(Golden, ReplayOfAllSamplesTogetherAddsUp) {
   auto result = testing::RunCommand(args);
   ASSERT_EQ(result.status, 0) << result.err;
   EXPECT_EQ(nlohmann::json::parse(result.out)["lines"].get<int>(), lines);
+}
+
+}  // namespace
+}  // namespace errpulse
+
+namespace errpulse {
+namespace {
+
+// Golden backtest: replay of a recorded 60007 surge must give exactly the
+// transition timeline worked out by hand in data/samples/surge-rest.transitions.
+TEST(Golden, ReplayBacktestsTheShippedAlertRulesOnTheLogsOwnTime) {
+  auto result = testing::RunCommand({testing::ErrpulsedPath(), "replay", "--json",
+                                     testing::SourcePath("data/samples/surge-rest.log")});
+  ASSERT_EQ(result.status, 0) << result.err;
+  auto got = nlohmann::json::parse(result.out);
+  std::vector<std::string> have;
+  for (const auto& t : got["alerts"]) {
+    std::string labels;
+    for (auto& [k, v] : t["labels"].items()) labels += (labels.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+    have.push_back(t["at"].get<std::string>() + " " + t["state"].get<std::string>() + " " +
+                   t["alertname"].get<std::string>() + " " + labels + " " +
+                   std::to_string(t["count"].get<int>()));
+  }
+  std::vector<std::string> want;
+  std::istringstream expected(testing::ReadFile(testing::SourcePath("data/samples/surge-rest.transitions")));
+  std::string line;
+  while (std::getline(expected, line))
+    if (!line.empty() && line[0] != '#') want.push_back(line);
+  EXPECT_EQ(have, want);
+  EXPECT_EQ(got["lines"].get<int>(), 600);
+  EXPECT_EQ(got["by_code"]["60007"].get<int>(), 300);
 }
 
 }  // namespace

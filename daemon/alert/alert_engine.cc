@@ -1,0 +1,177 @@
+#include "alert/alert_engine.h"
+
+#include <algorithm>
+
+namespace errpulse {
+namespace {
+
+template <typename T>
+bool EmptyOrHas(const std::vector<T>& set, const T& value) {
+  return set.empty() || std::find(set.begin(), set.end(), value) != set.end();
+}
+
+uint64_t SumSince(const std::map<int64_t, uint64_t>& by_second, int64_t from_second,
+                  int64_t to_second) {
+  uint64_t sum = 0;
+  for (auto it = by_second.upper_bound(from_second); it != by_second.end() && it->first <= to_second;
+       ++it)
+    sum += it->second;
+  return sum;
+}
+
+}  // namespace
+
+const char* AlertStateName(AlertState state) {
+  switch (state) {
+    case AlertState::kInactive: return "inactive";
+    case AlertState::kPending: return "pending";
+    case AlertState::kFiring: return "firing";
+  }
+  return "inactive";
+}
+
+AlertEngine::AlertEngine(std::vector<AlertRule> rules)
+    : rules_(std::move(rules)), instances_(rules_.size()) {}
+
+int64_t AlertEngine::Retention(const AlertRule& rule) const {
+  return std::max(rule.window_ms, rule.spike ? rule.spike->baseline_ms : 0);
+}
+
+bool AlertEngine::Matches(const AlertRule& rule, const AlertEvent& event) const {
+  const AlertMatch& m = rule.match;
+  if (!m.sources.empty() && !EmptyOrHas(m.sources, std::string(event.source))) return false;
+  if (event.code == 0) return rule.ratio.has_value();  // successes only feed ratios
+  return EmptyOrHas(m.codes, event.code) && EmptyOrHas(m.domains, std::string(event.domain)) &&
+         EmptyOrHas(m.categories, std::string(event.category));
+}
+
+AlertEngine::Instance& AlertEngine::InstanceFor(size_t rule, const AlertEvent& event) {
+  std::map<std::string, std::string> labels;
+  for (const auto& name : rules_[rule].by) {
+    if (name == "source") labels[name] = std::string(event.source);
+    if (name == "code") labels[name] = std::to_string(event.code);
+    if (name == "domain") labels[name] = std::string(event.domain);
+    if (name == "category") labels[name] = std::string(event.category);
+  }
+  std::string key;
+  for (const auto& [k, v] : labels) key += k + "=" + v + ",";
+  Instance& instance = instances_[rule][key];
+  if (instance.labels.empty()) instance.labels = std::move(labels);
+  return instance;
+}
+
+void AlertEngine::Observe(const AlertEvent& event) {
+  now_ms_ = std::max(now_ms_, event.time_ms);
+  const int64_t second = event.time_ms / 1000;
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    const AlertRule& rule = rules_[r];
+    if (!Matches(rule, event)) continue;
+    if (event.time_ms < now_ms_ - Retention(rule)) {
+      ++late_events_;
+      continue;
+    }
+    if (event.code == 0) {  // ratio rules group by source at most: a success has its instance
+      ++InstanceFor(r, event).totals[second];
+      continue;
+    }
+    Instance& instance = InstanceFor(r, event);
+    ++instance.errors[second];
+    if (rule.ratio) ++instance.totals[second];
+  }
+}
+
+bool AlertEngine::Condition(const AlertRule& rule, Instance& instance, int64_t now_ms,
+                            double* ratio) {
+  const int64_t now_s = now_ms / 1000;
+  const int64_t window_s = rule.window_ms / 1000;
+  // Forget what no window needs any more.
+  const int64_t keep_from = now_s - Retention(rule) / 1000;
+  instance.errors.erase(instance.errors.begin(), instance.errors.lower_bound(keep_from));
+  instance.totals.erase(instance.totals.begin(), instance.totals.lower_bound(keep_from));
+  const uint64_t count = SumSince(instance.errors, now_s - window_s, now_s);
+  instance.count = count;
+  if (rule.ratio) {
+    const uint64_t total = SumSince(instance.totals, now_s - window_s, now_s);
+    *ratio = total ? static_cast<double>(count) / static_cast<double>(total) : 0;
+    return total > 0 && total >= static_cast<uint64_t>(rule.ratio->min_total) &&
+           *ratio > rule.ratio->above;
+  }
+  if (count < static_cast<uint64_t>(rule.threshold)) return false;
+  if (rule.spike) {
+    // The baseline is the stretch before the window: its rate, scaled to the window.
+    const int64_t baseline_s = rule.spike->baseline_ms / 1000 - window_s;
+    const uint64_t before = SumSince(instance.errors, now_s - window_s - baseline_s, now_s - window_s);
+    const double expected = static_cast<double>(before) * static_cast<double>(window_s) /
+                            static_cast<double>(std::max<int64_t>(baseline_s, 1));
+    if (static_cast<double>(count) < rule.spike->factor * expected) return false;
+    if (count < static_cast<uint64_t>(rule.spike->min_count)) return false;
+  }
+  return true;
+}
+
+std::vector<AlertTransition> AlertEngine::Evaluate(int64_t now_ms) {
+  now_ms_ = std::max(now_ms_, now_ms);
+  std::vector<AlertTransition> out;
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    const AlertRule& rule = rules_[r];
+    auto& instances = instances_[r];
+    for (auto it = instances.begin(); it != instances.end();) {
+      Instance& in = it->second;
+      double ratio = 0;
+      const bool condition = Condition(rule, in, now_ms, &ratio);
+      auto emit = [&](const char* to) {
+        out.push_back({rule.name, in.labels, to, now_ms, in.count, ratio, &rule});
+      };
+      switch (in.state) {
+        case AlertState::kInactive:
+          if (condition) {
+            in.active_since_ms = now_ms;
+            in.state = rule.for_ms > 0 ? AlertState::kPending : AlertState::kFiring;
+            emit(AlertStateName(in.state));
+          }
+          break;
+        case AlertState::kPending:
+          if (!condition) {
+            in.state = AlertState::kInactive;
+            emit("inactive");
+          } else if (now_ms - in.active_since_ms >= rule.for_ms) {
+            in.state = AlertState::kFiring;
+            emit("firing");
+          }
+          break;
+        case AlertState::kFiring:
+          if (condition) {
+            in.false_since_ms = -1;
+          } else {
+            if (in.false_since_ms < 0) in.false_since_ms = now_ms;
+            if (now_ms - in.false_since_ms >= rule.keep_firing_for_ms) {
+              in.state = AlertState::kInactive;
+              in.false_since_ms = -1;
+              emit("resolved");
+            }
+          }
+          break;
+      }
+      // An instance with nothing left to remember is dropped.
+      if (in.state == AlertState::kInactive && in.errors.empty() && in.totals.empty()) {
+        it = instances.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<AlertInstanceView> AlertEngine::Instances() const {
+  std::vector<AlertInstanceView> out;
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    for (const auto& [key, in] : instances_[r]) {
+      if (in.state == AlertState::kInactive) continue;
+      out.push_back({rules_[r].name, in.labels, in.state, in.active_since_ms, in.count, &rules_[r]});
+    }
+  }
+  return out;
+}
+
+}  // namespace errpulse

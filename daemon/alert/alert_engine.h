@@ -1,0 +1,90 @@
+// AlertEngine: evaluates the alert rules over the stream of error (and
+// success) events: a sliding window per rule and label set, and the
+// inactive -> pending -> firing -> resolved life of each alert instance, as
+// Prometheus evaluates `for` and `keep_firing_for`.
+//
+// Time is given, never read: Observe() takes each event's own time (from the
+// log line, or the clock when the line has none) and Evaluate(now) is called
+// by the caller's clock (the daemon's timer, or the log's time in `replay`),
+// so tests run on a fake clock. Events older than the longest window are
+// counted as late and otherwise ignored; others land in their own second.
+//
+// Not thread-safe: owned by the pipeline thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "alert/alert_rule.h"
+#include "classify/catalog.h"
+
+namespace errpulse {
+
+struct AlertEvent {
+  int64_t time_ms = 0;
+  std::string_view source;
+  int64_t code = 0;  // 0: a success (counts toward ratio rules' totals)
+  std::string_view domain;
+  std::string_view category;
+};
+
+enum class AlertState { kInactive, kPending, kFiring };
+const char* AlertStateName(AlertState state);
+
+struct AlertTransition {
+  std::string alertname;
+  std::map<std::string, std::string> labels;  // the rule's `by` labels
+  std::string to;                             // pending, firing, resolved, inactive
+  int64_t at_ms = 0;
+  uint64_t count = 0;   // errors in the window at that moment
+  double ratio = 0;     // for ratio rules
+  const AlertRule* rule = nullptr;
+};
+
+struct AlertInstanceView {
+  std::string alertname;
+  std::map<std::string, std::string> labels;
+  AlertState state = AlertState::kInactive;
+  int64_t active_since_ms = 0;  // pending or firing since
+  uint64_t count = 0;
+  const AlertRule* rule = nullptr;
+};
+
+class AlertEngine {
+ public:
+  explicit AlertEngine(std::vector<AlertRule> rules);
+
+  void Observe(const AlertEvent& event);
+  // Re-evaluates every instance at `now_ms`; returns the transitions.
+  std::vector<AlertTransition> Evaluate(int64_t now_ms);
+
+  std::vector<AlertInstanceView> Instances() const;
+  const std::vector<AlertRule>& rules() const { return rules_; }
+  uint64_t late_events() const { return late_events_; }
+
+ private:
+  struct Instance {
+    std::map<std::string, std::string> labels;
+    std::map<int64_t, uint64_t> errors;  // by second
+    std::map<int64_t, uint64_t> totals;  // errors + successes by second (ratio rules)
+    AlertState state = AlertState::kInactive;
+    int64_t active_since_ms = 0;
+    int64_t false_since_ms = -1;  // firing, condition false since
+    uint64_t count = 0;
+  };
+
+  bool Matches(const AlertRule& rule, const AlertEvent& event) const;
+  Instance& InstanceFor(size_t rule, const AlertEvent& event);
+  bool Condition(const AlertRule& rule, Instance& instance, int64_t now_ms, double* ratio);
+  int64_t Retention(const AlertRule& rule) const;
+
+  std::vector<AlertRule> rules_;
+  std::vector<std::map<std::string, Instance>> instances_;  // per rule, by label key
+  int64_t now_ms_ = 0;
+  uint64_t late_events_ = 0;
+};
+
+}  // namespace errpulse
