@@ -19,6 +19,8 @@ HttpResponse Route(const HttpRequest& request, const Pipeline& pipeline) {
     return {405, "text/plain; charset=utf-8", "method not allowed\n"};
   if (path == "/metrics")
     return {200, "text/plain; version=0.0.4; charset=utf-8", pipeline.exporter().Scrape()};
+  if (path == "/api/v1/alerts")
+    return {200, "application/json", pipeline.AlertsJson()};
   if (path == "/-/healthy") return {200, "text/plain; charset=utf-8", "errpulse is healthy\n"};
   if (path == "/-/ready") {
     if (pipeline.ready()) return {200, "text/plain; charset=utf-8", "errpulse is ready\n"};

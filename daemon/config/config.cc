@@ -112,6 +112,41 @@ void ReadSource(YamlReader& reader, const YAML::Node& item, const std::string& b
   config->sources.push_back(std::move(source));
 }
 
+void ReadPositive(YamlReader& reader, const YAML::Node& root, const char* key, int64_t* out);
+
+void ReadAlerting(YamlReader& reader, const YAML::Node& node, AlertingConfig* out) {
+  if (!reader.ExpectMap(node, "alerting")) return;
+  reader.CheckKeys(node,
+                   {"alertmanagers", "resend_interval", "evaluation_interval", "timeout",
+                    "queue_size", "host"},
+                   "alerting");
+  if (auto n = node["alertmanagers"]) {
+    if (auto v = reader.StringList(n, "alertmanagers")) {
+      for (size_t i = 0; i < v->size(); ++i) {
+        if ((*v)[i].rfind("http://", 0) != 0)
+          reader.Error(n.IsSequence() ? n[i] : n,
+                       "alertmanager URL must start with http:// (https is not supported yet)");
+      }
+      out->alertmanagers = *v;
+    }
+  }
+  auto duration = [&](const char* key, int64_t* value, int64_t min_ms) {
+    if (auto n = node[key]) {
+      if (auto v = reader.DurationMs(n, key)) {
+        if (*v < min_ms)
+          reader.Error(n, std::string(key) + " must be at least " + std::to_string(min_ms) + "ms");
+        *value = *v;
+      }
+    }
+  };
+  duration("resend_interval", &out->resend_interval_ms, 1000);
+  duration("evaluation_interval", &out->evaluation_interval_ms, 100);
+  duration("timeout", &out->timeout_ms, 100);
+  ReadPositive(reader, node, "queue_size", &out->queue_size);
+  if (auto n = node["host"])
+    if (auto v = reader.String(n, "host")) out->host = *v;
+}
+
 void ReadPositive(YamlReader& reader, const YAML::Node& root, const char* key,
                   int64_t* out) {
   if (auto n = root[key]) {
@@ -133,7 +168,7 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
                    {"listen", "state_dir", "catalog", "rules", "sources",
                     "max_unknown_codes", "poll_interval", "max_line_bytes",
                     "read_chunk_bytes", "log_level", "commit_interval", "on_corrupt_state",
-                    "max_open_files", "alerts"},
+                    "max_open_files", "alerts", "alerting"},
                    "config");
   if (auto n = root["listen"]) {
     if (auto v = reader.String(n, "listen")) {
@@ -206,6 +241,7 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
     std::map<std::string, std::string> names;
     ReadAlertRules(reader, n, &config->alerts, &names);
   }
+  if (auto n = root["alerting"]) ReadAlerting(reader, n, &config->alerting);
 }
 
 }  // namespace

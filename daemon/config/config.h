@@ -26,6 +26,15 @@ struct SourceConfig {
   std::vector<Diagnostic> rule_positions;  // where each name was written
 };
 
+struct AlertingConfig {
+  std::vector<std::string> alertmanagers;  // http://host:port[/prefix]
+  int64_t resend_interval_ms = 60'000;
+  int64_t evaluation_interval_ms = 1000;
+  int64_t timeout_ms = 5000;
+  int64_t queue_size = 1000;  // alert batches per receiver
+  std::string host;           // the host label; default: this machine's name
+};
+
 struct Config {
   std::string file;  // the config file; empty when running on defaults
   std::string listen_host = "127.0.0.1";
@@ -50,6 +59,7 @@ struct Config {
   bool corrupt_state_from_end = true;
   std::vector<SourceConfig> sources;
   std::vector<AlertRule> alerts;  // `alerts:` in the config (rule files have more)
+  AlertingConfig alerting;
 };
 
 // Loads and validates `path`. Returns nullopt when there are errors; every

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <chrono>
 
 #include "engine/counting.h"
@@ -35,7 +37,27 @@ Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> set
           [this](size_t source, std::string_view lines) { OnChunk(source, lines); },
           [this] { OnRoundDone(); }),
       store_(setup_->config.state_dir),
-      commit_timer_(io) {}
+      commit_timer_(io),
+      evaluation_timer_(io) {
+  if (setup_->alerts.empty()) return;
+  const AlertingConfig& alerting = setup_->config.alerting;
+  std::vector<std::unique_ptr<Receiver>> receivers;
+  for (const auto& url : alerting.alertmanagers) {
+    HttpUrl parsed;
+    if (!ParseHttpUrl(url, &parsed)) continue;  // the config loader reported it
+    receivers.push_back(std::make_unique<Receiver>(url, parsed, "/api/v2/alerts",
+                                                   static_cast<size_t>(alerting.queue_size),
+                                                   alerting.timeout_ms));
+  }
+  std::string host = alerting.host;
+  if (host.empty()) {
+    char name[256] = {};
+    ::gethostname(name, sizeof(name) - 1);
+    host = name;
+  }
+  alerting_ = std::make_unique<AlertDispatcher>(setup_->alerts, setup_->catalog, host,
+                                                alerting.resend_interval_ms, std::move(receivers));
+}
 
 std::string Pipeline::Start() {
   if (std::string error = store_.Open(); !error.empty()) return error;
@@ -44,6 +66,10 @@ std::string Pipeline::Start() {
   tailer_.Start(starts);
   committed_signature_ = ChangeSignature();
   Commit();  // records the files as opened now (start_at: end offsets)
+  if (alerting_) {
+    EvaluateAlerts();
+    ScheduleEvaluation();
+  }
   ready_ = true;
   return "";
 }
@@ -94,11 +120,51 @@ std::vector<SourceStart> Pipeline::Restore() {
 void Pipeline::Stop() {
   tailer_.Stop();
   commit_timer_.cancel();
+  evaluation_timer_.cancel();
   Commit();
 }
 
+void Pipeline::ScheduleEvaluation() {
+  evaluation_timer_.expires_after(
+      std::chrono::milliseconds(setup_->config.alerting.evaluation_interval_ms));
+  evaluation_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    EvaluateAlerts();
+    ScheduleEvaluation();
+  });
+}
+
+void Pipeline::EvaluateAlerts() {
+  alert_events_pending_ = false;
+  last_evaluation_ = std::chrono::steady_clock::now();
+  alerting_->Tick(WallClockMs());
+  exporter_.PublishAlerts(alerting_->StateCounts());
+  for (const auto& r : alerting_->receivers())
+    exporter_.PublishReceiver(r->name(), r->sent(), r->failed(), r->rejected(), r->dropped(),
+                              r->queue_length());
+  std::string json = alerting_->AlertsJson();
+  std::lock_guard<std::mutex> lock(alerts_json_mutex_);
+  alerts_json_ = std::move(json);
+}
+
+std::string Pipeline::AlertsJson() const {
+  std::lock_guard<std::mutex> lock(alerts_json_mutex_);
+  if (alerts_json_.empty()) return R"({"status":"success","data":{"alerts":[]}})";
+  return alerts_json_;
+}
+
 void Pipeline::OnChunk(size_t source, std::string_view lines) {
-  CountChunk(*setup_->scanners[source], *setup_->catalog, lines, &counts_[source]);
+  if (!alerting_) {
+    CountChunk(*setup_->scanners[source], *setup_->catalog, lines, &counts_[source]);
+    return;
+  }
+  const int64_t now = WallClockMs();
+  const std::string& name = setup_->config.sources[source].name;
+  CountChunkWith(*setup_->scanners[source], *setup_->catalog, lines, &counts_[source],
+                 [&](const Match& match) {
+                   alerting_->Observe(name, match, now);
+                   alert_events_pending_ = true;
+                 });
 }
 
 uint64_t Pipeline::ChangeSignature() const {
@@ -116,6 +182,11 @@ uint64_t Pipeline::ChangeSignature() const {
 void Pipeline::OnRoundDone() {
   for (size_t s = 0; s < counts_.size(); ++s)
     exporter_.PublishTailGauges(s, tailer_.stats()[s]);
+  // New errors: evaluate now rather than at the next tick, so a page leaves
+  // within a read round of the surge (at most every 100 ms).
+  if (alert_events_pending_ &&
+      std::chrono::steady_clock::now() - last_evaluation_ >= std::chrono::milliseconds(100))
+    EvaluateAlerts();
   if (commit_scheduled_ || ChangeSignature() == committed_signature_) return;
   const auto interval = std::chrono::milliseconds(setup_->config.commit_interval_ms);
   const auto due = last_commit_ + interval;

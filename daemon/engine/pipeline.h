@@ -19,9 +19,11 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "alert/dispatcher.h"
 #include "engine/setup.h"
 #include "engine/source_counts.h"
 #include "metrics/exporter.h"
@@ -42,6 +44,8 @@ class Pipeline {
 
   // Thread-safe.
   const Exporter& exporter() const { return exporter_; }
+  // Current alerts as JSON (the /api/v1/alerts body).
+  std::string AlertsJson() const;
   bool ready() const { return ready_.load(); }
 
  private:
@@ -50,6 +54,8 @@ class Pipeline {
   void OnRoundDone();
   void Commit();
   void PublishCommitted();
+  void ScheduleEvaluation();
+  void EvaluateAlerts();
   uint64_t ChangeSignature() const;
   // The tail counters as committed: bytes of an unfinished line are left out.
   TailStats CommittedTail(size_t source) const;
@@ -65,6 +71,12 @@ class Pipeline {
   std::chrono::steady_clock::time_point last_commit_{};
   uint64_t committed_signature_ = 0;
   bool commit_failing_ = false;
+  std::unique_ptr<AlertDispatcher> alerting_;  // when there are alert rules
+  boost::asio::steady_timer evaluation_timer_;
+  bool alert_events_pending_ = false;
+  std::chrono::steady_clock::time_point last_evaluation_{};
+  mutable std::mutex alerts_json_mutex_;  // guards alerts_json_ (read by the HTTP thread)
+  std::string alerts_json_;
   std::atomic<bool> ready_{false};
 };
 

@@ -59,6 +59,14 @@ Exporter::Exporter(std::shared_ptr<const Catalog> catalog,
   commit_failures_ = &BuildCounter().Name("errpulse_state_commit_failures_total")
                           .Help("Commits that failed (the state file could not be written).")
                           .Register(r).Add({});
+  alerts_ = &BuildGauge().Name("errpulse_alerts")
+                 .Help("Alert instances by alertname and state (pending, firing).").Register(r);
+  notifications_ = &BuildCounter().Name("errpulse_notifications_total")
+                        .Help("Alert deliveries by receiver and outcome (sent, failed = retried, "
+                              "rejected = 4xx, dropped = queue full).")
+                        .Register(r);
+  queue_length_ = &BuildGauge().Name("errpulse_notification_queue_length")
+                       .Help("Alert batches waiting for a receiver.").Register(r);
   auto& files_open = BuildGauge().Name("errpulse_files_open")
                          .Help("Log files currently open, by source.").Register(r);
   auto& lag = BuildGauge().Name("errpulse_lag_bytes")
@@ -142,6 +150,20 @@ void Exporter::PublishTailGauges(size_t source, const TailStats& stats) {
   SourceHandles& h = sources_[source];
   h.files_open->Set(static_cast<double>(stats.files_open));
   h.lag_bytes->Set(static_cast<double>(stats.lag_bytes));
+}
+
+void Exporter::PublishAlerts(const std::map<std::pair<std::string, std::string>, int>& states) {
+  for (const auto& [key, count] : states)
+    alerts_->Add({{"alertname", key.first}, {"state", key.second}}).Set(count);
+}
+
+void Exporter::PublishReceiver(const std::string& name, uint64_t sent, uint64_t failed,
+                               uint64_t rejected, uint64_t dropped, size_t queue_length) {
+  Sync(&notifications_->Add({{"receiver", name}, {"outcome", "sent"}}), sent);
+  Sync(&notifications_->Add({{"receiver", name}, {"outcome", "failed"}}), failed);
+  Sync(&notifications_->Add({{"receiver", name}, {"outcome", "rejected"}}), rejected);
+  Sync(&notifications_->Add({{"receiver", name}, {"outcome", "dropped"}}), dropped);
+  queue_length_->Add({{"receiver", name}}).Set(static_cast<double>(queue_length));
 }
 
 void Exporter::CommitSucceeded(double unix_seconds) {

@@ -15,6 +15,7 @@
 #include <prometheus/registry.h>
 
 #include <array>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ class Exporter {
   void PublishTailCounters(size_t source, const TailStats& stats);
   // Gauges (files open, lag): current values, any time.
   void PublishTailGauges(size_t source, const TailStats& stats);
+  // Alerting: instances per (alertname, state); one receiver's deliveries.
+  void PublishAlerts(const std::map<std::pair<std::string, std::string>, int>& states);
+  void PublishReceiver(const std::string& name, uint64_t sent, uint64_t failed, uint64_t rejected,
+                       uint64_t dropped, size_t queue_length);
   // A commit succeeded at `unix_seconds` / failed.
   void CommitSucceeded(double unix_seconds);
   void CommitFailed();
@@ -67,6 +72,9 @@ class Exporter {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* errors_;
   std::vector<SourceHandles> sources_;
+  prometheus::Family<prometheus::Gauge>* alerts_ = nullptr;
+  prometheus::Family<prometheus::Counter>* notifications_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* queue_length_ = nullptr;
   prometheus::Gauge* last_commit_ = nullptr;
   prometheus::Counter* commits_ = nullptr;
   prometheus::Counter* commit_failures_ = nullptr;

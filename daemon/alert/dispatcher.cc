@@ -1,0 +1,186 @@
+#include "alert/dispatcher.h"
+
+#include <cstdio>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "alert/event_time.h"
+
+namespace errpulse {
+namespace {
+
+constexpr int64_t kResolvedResendMs = 15 * 60'000;
+constexpr int64_t kEventTimeToleranceMs = 10 * 60'000;
+
+std::string Key(const std::map<std::string, std::string>& labels) {
+  std::string key;
+  for (const auto& [k, v] : labels) key += k + "=" + v + "\x1f";
+  return key;
+}
+
+std::string Duration(int64_t ms) {
+  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  return std::to_string(ms / 1000) + "s";
+}
+
+std::string Render(const std::string& text, const std::map<std::string, std::string>& values) {
+  std::string out;
+  for (size_t at = 0; at < text.size();) {
+    const size_t open = text.find("{{", at);
+    if (open == std::string::npos) {
+      out += text.substr(at);
+      break;
+    }
+    const size_t close = text.find("}}", open);
+    if (close == std::string::npos) {
+      out += text.substr(at);
+      break;
+    }
+    out += text.substr(at, open - at);
+    std::string name = text.substr(open + 2, close - open - 2);
+    while (!name.empty() && name.front() == ' ') name.erase(0, 1);
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    auto it = values.find(name);
+    if (it != values.end()) out += it->second;
+    at = close + 2;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Rfc3339(int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  char out[40];
+  std::snprintf(out, sizeof(out), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return out;
+}
+
+AlertDispatcher::AlertDispatcher(std::vector<AlertRule> rules,
+                                 std::shared_ptr<const Catalog> catalog, std::string host,
+                                 int64_t resend_interval_ms,
+                                 std::vector<std::unique_ptr<Receiver>> receivers)
+    : engine_(std::move(rules)),
+      catalog_(std::move(catalog)),
+      host_(std::move(host)),
+      resend_ms_(resend_interval_ms),
+      receivers_(std::move(receivers)) {}
+
+void AlertDispatcher::Observe(const std::string& source, const Match& match, int64_t now_ms) {
+  int64_t time = now_ms;
+  // The line's own time, unless it is far from the clock (no zone, a backlog).
+  if (auto t = ParseEventTime(match.line, 1970 + static_cast<int>(now_ms / 31'556'952'000));
+      t && *t > now_ms - kEventTimeToleranceMs && *t < now_ms + kEventTimeToleranceMs)
+    time = *t;
+  const CatalogEntry* entry = match.code ? catalog_->Find(match.code) : nullptr;
+  AlertEvent event;
+  event.time_ms = time;
+  event.source = source;
+  event.code = match.code;
+  event.domain = entry ? std::string_view(entry->domain) : RangeDomain(match.code);
+  event.category = entry ? std::string_view(entry->category) : std::string_view("unknown");
+  engine_.Observe(event);
+}
+
+std::map<std::string, std::string> AlertDispatcher::Labels(
+    const AlertRule& rule, const std::map<std::string, std::string>& by) const {
+  std::map<std::string, std::string> labels = rule.labels;
+  for (const auto& [k, v] : by) labels[k] = v;
+  labels["alertname"] = rule.name;
+  if (!host_.empty()) labels["host"] = host_;
+  return labels;
+}
+
+std::map<std::string, std::string> AlertDispatcher::Annotations(
+    const AlertRule& rule, const std::map<std::string, std::string>& by, uint64_t count) const {
+  std::map<std::string, std::string> values = by;
+  values["count"] = std::to_string(count);
+  values["window"] = Duration(rule.window_ms);
+  values["host"] = host_;
+  if (auto code = by.find("code"); code != by.end()) {
+    if (const CatalogEntry* e = catalog_->Find(std::atoll(code->second.c_str()))) {
+      values["name"] = e->name;
+      values["meaning"] = e->meaning_en;
+      values["action"] = e->action;
+    }
+  }
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : rule.annotations) out[k] = Render(v, values);
+  if (values.count("action") && !out.count("action")) out["action"] = values["action"];
+  return out;
+}
+
+std::string AlertDispatcher::Payload(const std::vector<const Sent*>& alerts, int64_t now_ms) const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Sent* s : alerts) {
+    const int64_t ends = s->resolved_at_ms >= 0 ? s->resolved_at_ms : now_ms + 3 * resend_ms_;
+    out.push_back({{"labels", s->labels},
+                   {"annotations", s->annotations},
+                   {"startsAt", Rfc3339(s->starts_at_ms)},
+                   {"endsAt", Rfc3339(ends)}});
+  }
+  return out.dump();
+}
+
+void AlertDispatcher::Tick(int64_t now_ms) {
+  std::vector<const Sent*> due;
+  for (const auto& t : engine_.Evaluate(now_ms)) {
+    if (t.to != "firing" && t.to != "resolved") continue;
+    const auto labels = Labels(*t.rule, t.labels);
+    Sent& s = sent_[Key(labels)];
+    if (t.to == "firing") {
+      s.labels = labels;
+      s.annotations = Annotations(*t.rule, t.labels, t.count);
+      s.starts_at_ms = now_ms;
+      s.resolved_at_ms = -1;
+    } else {
+      s.resolved_at_ms = now_ms;
+    }
+    s.last_sent_ms = now_ms;
+    due.push_back(&s);
+  }
+  for (auto it = sent_.begin(); it != sent_.end();) {
+    Sent& s = it->second;
+    if (s.resolved_at_ms >= 0 && now_ms - s.resolved_at_ms > kResolvedResendMs) {
+      it = sent_.erase(it);
+      continue;
+    }
+    if (now_ms - s.last_sent_ms >= resend_ms_) {
+      s.last_sent_ms = now_ms;
+      due.push_back(&s);
+    }
+    ++it;
+  }
+  if (due.empty() || receivers_.empty()) return;
+  const std::string body = Payload(due, now_ms);
+  for (auto& receiver : receivers_) receiver->Enqueue(body);
+}
+
+std::string AlertDispatcher::AlertsJson() const {
+  nlohmann::json alerts = nlohmann::json::array();
+  for (const auto& in : engine_.Instances()) {
+    alerts.push_back({{"labels", Labels(*in.rule, in.labels)},
+                      {"annotations", Annotations(*in.rule, in.labels, in.count)},
+                      {"state", AlertStateName(in.state)},
+                      {"activeAt", Rfc3339(in.active_since_ms)},
+                      {"count", in.count}});
+  }
+  return nlohmann::json{{"status", "success"}, {"data", {{"alerts", alerts}}}}.dump();
+}
+
+std::map<std::pair<std::string, std::string>, int> AlertDispatcher::StateCounts() const {
+  std::map<std::pair<std::string, std::string>, int> counts;
+  for (const auto& rule : engine_.rules()) {
+    counts[{rule.name, "pending"}] = 0;
+    counts[{rule.name, "firing"}] = 0;
+  }
+  for (const auto& in : engine_.Instances()) ++counts[{in.alertname, AlertStateName(in.state)}];
+  return counts;
+}
+
+}  // namespace errpulse

@@ -1,0 +1,70 @@
+// AlertDispatcher: the running daemon's alerting. Feeds matches to the
+// AlertEngine (on the line's own time when it carries one close to the clock,
+// on the clock otherwise), evaluates every evaluation_interval, and turns
+// transitions into Alertmanager API v2 alerts for every receiver: firing ones
+// are re-sent every resend_interval with endsAt ahead of now, resolved ones
+// are sent with endsAt = the resolve time and re-sent for 15 minutes.
+// Labels are alertname, the rule's `by` labels, the rule's labels and host:
+// nothing taken from a log line's text reaches a label or an annotation
+// beyond the code (an integer) and the catalog's own words.
+//
+// Owned by the pipeline thread; not thread-safe. Receivers are thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "alert/alert_engine.h"
+#include "classify/catalog.h"
+#include "extract/match.h"
+#include "notify/receiver.h"
+
+namespace errpulse {
+
+class AlertDispatcher {
+ public:
+  AlertDispatcher(std::vector<AlertRule> rules, std::shared_ptr<const Catalog> catalog,
+                  std::string host, int64_t resend_interval_ms,
+                  std::vector<std::unique_ptr<Receiver>> receivers);
+
+  void Observe(const std::string& source, const Match& match, int64_t now_ms);
+  // Evaluates at `now_ms` and sends what is due.
+  void Tick(int64_t now_ms);
+
+  // Current alerts as JSON (for /api/v1/alerts).
+  std::string AlertsJson() const;
+  // (alertname, state) -> instances, for errpulse_alerts.
+  std::map<std::pair<std::string, std::string>, int> StateCounts() const;
+  const std::vector<std::unique_ptr<Receiver>>& receivers() const { return receivers_; }
+  const std::vector<AlertRule>& rules() const { return engine_.rules(); }
+
+ private:
+  struct Sent {
+    std::map<std::string, std::string> labels;       // full label set
+    std::map<std::string, std::string> annotations;
+    int64_t starts_at_ms = 0;
+    int64_t resolved_at_ms = -1;
+    int64_t last_sent_ms = 0;
+  };
+
+  std::map<std::string, std::string> Labels(const AlertRule& rule,
+                                            const std::map<std::string, std::string>& by) const;
+  std::map<std::string, std::string> Annotations(const AlertRule& rule,
+                                                 const std::map<std::string, std::string>& by,
+                                                 uint64_t count) const;
+  std::string Payload(const std::vector<const Sent*>& alerts, int64_t now_ms) const;
+
+  AlertEngine engine_;
+  std::shared_ptr<const Catalog> catalog_;
+  std::string host_;
+  int64_t resend_ms_;
+  std::vector<std::unique_ptr<Receiver>> receivers_;
+  std::map<std::string, Sent> sent_;  // by alertname + labels
+};
+
+// RFC 3339 in UTC with milliseconds, as Alertmanager expects.
+std::string Rfc3339(int64_t ms);
+
+}  // namespace errpulse

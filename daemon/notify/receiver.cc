@@ -1,0 +1,141 @@
+#include "notify/receiver.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+
+namespace errpulse {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+}  // namespace
+
+bool ParseHttpUrl(const std::string& url, HttpUrl* out) {
+  const std::string scheme = "http://";
+  if (url.rfind(scheme, 0) != 0) return false;
+  std::string rest = url.substr(scheme.size());
+  const size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  out->target = slash == std::string::npos ? "" : rest.substr(slash);
+  while (!out->target.empty() && out->target.back() == '/') out->target.pop_back();
+  const size_t colon = authority.rfind(':');
+  if (colon != std::string::npos && authority.find(']') == std::string::npos) {
+    out->host = authority.substr(0, colon);
+    out->port = authority.substr(colon + 1);
+  } else {
+    out->host = authority;
+    out->port = "80";
+  }
+  return !out->host.empty() && !out->port.empty();
+}
+
+Receiver::Receiver(std::string name, HttpUrl url, std::string path, size_t max_queue,
+                   int64_t timeout_ms)
+    : name_(std::move(name)),
+      url_(std::move(url)),
+      path_(std::move(path)),
+      max_queue_(max_queue),
+      timeout_ms_(timeout_ms),
+      thread_([this] { Run(); }) {}
+
+Receiver::~Receiver() { Stop(); }
+
+void Receiver::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Receiver::Enqueue(std::string body) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (queue_.size() >= max_queue_) {
+      queue_.pop_front();
+      ++dropped_;
+    }
+    queue_.push_back(std::move(body));
+  }
+  wake_.notify_one();
+}
+
+size_t Receiver::queue_length() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size();
+}
+
+void Receiver::Run() {
+  int64_t backoff_ms = 1000;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    if (queue_.empty()) {
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      continue;
+    }
+    const std::string body = queue_.front();
+    lock.unlock();
+    const int status = Post(body);
+    lock.lock();
+    if (status >= 200 && status < 300) {
+      ++sent_;
+      backoff_ms = 1000;
+      if (!queue_.empty() && queue_.front() == body) queue_.pop_front();
+    } else if (status >= 400 && status < 500) {
+      ++rejected_;
+      spdlog::warn("receiver '{}' rejected an alert (HTTP {}); not retrying it", name_, status);
+      if (!queue_.empty() && queue_.front() == body) queue_.pop_front();
+    } else {
+      ++failed_;
+      if (failed_ == 1 || backoff_ms >= 60000)
+        spdlog::warn("receiver '{}' unreachable ({}); retrying in {} s", name_,
+                     status ? "HTTP " + std::to_string(status) : std::string("no answer"),
+                     backoff_ms / 1000);
+      wake_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return stopping_; });
+      backoff_ms = std::min<int64_t>(backoff_ms * 2, 60000);
+    }
+  }
+}
+
+int Receiver::Post(const std::string& body) {
+  boost::asio::io_context io;
+  beast::tcp_stream stream(io);
+  int status = 0;
+  const auto timeout = std::chrono::milliseconds(timeout_ms_);
+  http::request<http::string_body> request{http::verb::post, url_.target + path_, 11};
+  request.set(http::field::host, url_.host);
+  request.set(http::field::content_type, "application/json");
+  request.set(http::field::user_agent, "errpulse");
+  request.body() = body;
+  request.prepare_payload();
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  tcp::resolver resolver(io);
+  resolver.async_resolve(url_.host, url_.port, [&](beast::error_code ec, tcp::resolver::results_type results) {
+    if (ec) return;
+    stream.expires_after(timeout);
+    stream.async_connect(results, [&](beast::error_code ec, tcp::endpoint) {
+      if (ec) return;
+      stream.expires_after(timeout);
+      http::async_write(stream, request, [&](beast::error_code ec, size_t) {
+        if (ec) return;
+        http::async_read(stream, buffer, response, [&](beast::error_code ec, size_t) {
+          if (!ec) status = static_cast<int>(response.result_int());
+        });
+      });
+    });
+  });
+  io.run_for(timeout * 3);
+  return status;
+}
+
+}  // namespace errpulse

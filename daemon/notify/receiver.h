@@ -1,0 +1,69 @@
+// Receiver: delivers JSON bodies by HTTP POST to one endpoint (an
+// Alertmanager's /api/v2/alerts) from a thread of its own, so a slow or dead
+// receiver never slows tailing or the other receivers.
+//
+// A bounded queue (the oldest body is dropped and counted when it is full);
+// retries with exponential backoff (1 s doubling to 60 s) on connection
+// errors, timeouts and 5xx; a 4xx is not retried (the body is wrong, sending
+// it again cannot help) and is counted as rejected.
+//
+// Thread-safe: Enqueue() and the counters may be used from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace errpulse {
+
+struct HttpUrl {
+  std::string host;
+  std::string port;
+  std::string target;  // path, without the API suffix
+};
+// Parses http://host[:port][/path]. Returns false for anything else.
+bool ParseHttpUrl(const std::string& url, HttpUrl* out);
+
+class Receiver {
+ public:
+  Receiver(std::string name, HttpUrl url, std::string path, size_t max_queue,
+           int64_t timeout_ms);
+  ~Receiver();
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+
+  void Enqueue(std::string body);
+  void Stop();
+
+  const std::string& name() const { return name_; }
+  uint64_t sent() const { return sent_; }
+  uint64_t failed() const { return failed_; }      // attempts that failed (retried)
+  uint64_t rejected() const { return rejected_; }  // 4xx: dropped
+  uint64_t dropped() const { return dropped_; }    // queue full: oldest dropped
+  size_t queue_length() const;
+
+ private:
+  void Run();
+  // Returns the HTTP status, or 0 when the request did not complete.
+  int Post(const std::string& body);
+
+  const std::string name_;
+  const HttpUrl url_;
+  const std::string path_;
+  const size_t max_queue_;
+  const int64_t timeout_ms_;
+
+  mutable std::mutex mutex_;  // guards queue_ and stopping_
+  std::condition_variable wake_;
+  std::deque<std::string> queue_;
+  bool stopping_ = false;
+
+  std::atomic<uint64_t> sent_{0}, failed_{0}, rejected_{0}, dropped_{0};
+  std::thread thread_;
+};
+
+}  // namespace errpulse
