@@ -1,10 +1,9 @@
 #include "alert/dispatcher.h"
 
-#include <cstdio>
-#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "alert/event_time.h"
+#include "common/time_format.h"
 
 namespace errpulse {
 namespace {
@@ -50,16 +49,7 @@ std::string Render(const std::string& text, const std::map<std::string, std::str
 
 }  // namespace
 
-std::string Rfc3339(int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  ::gmtime_r(&seconds, &tm);
-  char out[40];
-  std::snprintf(out, sizeof(out), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return out;
-}
+std::string Rfc3339(int64_t ms) { return FormatUtc(ms, /*with_millis=*/true); }
 
 AlertDispatcher::AlertDispatcher(std::vector<AlertRule> rules,
                                  std::shared_ptr<const Catalog> catalog, std::string host,
@@ -74,7 +64,7 @@ AlertDispatcher::AlertDispatcher(std::vector<AlertRule> rules,
 void AlertDispatcher::Observe(const std::string& source, const Match& match, int64_t now_ms) {
   int64_t time = now_ms;
   // The line's own time, unless it is far from the clock (no zone, a backlog).
-  if (auto t = ParseEventTime(match.line, 1970 + static_cast<int>(now_ms / 31'556'952'000));
+  if (auto t = ParseEventTime(match.line, CurrentYear());
       t && *t > now_ms - kEventTimeToleranceMs && *t < now_ms + kEventTimeToleranceMs)
     time = *t;
   const CatalogEntry* entry = match.code ? catalog_->Find(match.code) : nullptr;

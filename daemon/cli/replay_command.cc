@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "alert/backtest.h"
+#include "common/time_format.h"
 #include "engine/counting.h"
 #include "tail/file_tailer.h"
 
@@ -37,22 +38,7 @@ std::map<std::string, uint64_t> ByCode(const Catalog& catalog, const SourceCount
   return out;
 }
 
-int CurrentYear() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  return tm.tm_year + 1900;
-}
-
-std::string FormatTime(int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  ::gmtime_r(&seconds, &tm);
-  char out[40];
-  std::snprintf(out, sizeof(out), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return out;
-}
+std::string FormatTime(int64_t ms) { return FormatUtc(ms, /*with_millis=*/false); }
 
 }  // namespace
 
