@@ -120,7 +120,7 @@ std::vector<AlertTransition> AlertEngine::Evaluate(int64_t now_ms) {
       double ratio = 0;
       const bool condition = Condition(rule, in, now_ms, &ratio);
       auto emit = [&](const char* to) {
-        out.push_back({rule.name, in.labels, to, now_ms, in.count, ratio, &rule});
+        out.push_back({rule.name, in.labels, to, now_ms, in.count, ratio, &rule, in.active_since_ms});
       };
       switch (in.state) {
         case AlertState::kInactive:
@@ -161,6 +161,35 @@ std::vector<AlertTransition> AlertEngine::Evaluate(int64_t now_ms) {
     }
   }
   return out;
+}
+
+std::vector<AlertInstanceState> AlertEngine::Export() const {
+  std::vector<AlertInstanceState> out;
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    for (const auto& [key, in] : instances_[r]) {
+      out.push_back({rules_[r].name, in.labels, in.state, in.active_since_ms, in.false_since_ms,
+                     in.errors, in.totals});
+    }
+  }
+  return out;
+}
+
+void AlertEngine::Import(const std::vector<AlertInstanceState>& instances) {
+  for (const auto& saved : instances) {
+    for (size_t r = 0; r < rules_.size(); ++r) {
+      if (rules_[r].name != saved.alertname) continue;
+      std::string key;
+      for (const auto& [k, v] : saved.labels) key += k + "=" + v + ",";
+      Instance& in = instances_[r][key];
+      in.labels = saved.labels;
+      in.state = saved.state;
+      in.active_since_ms = saved.active_since_ms;
+      in.false_since_ms = saved.false_since_ms;
+      in.errors = saved.errors;
+      in.totals = saved.totals;
+      for (const auto& [second, n] : in.errors) now_ms_ = std::max(now_ms_, second * 1000);
+    }
+  }
 }
 
 std::vector<AlertInstanceView> AlertEngine::Instances() const {

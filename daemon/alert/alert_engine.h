@@ -42,6 +42,7 @@ struct AlertTransition {
   uint64_t count = 0;   // errors in the window at that moment
   double ratio = 0;     // for ratio rules
   const AlertRule* rule = nullptr;
+  int64_t active_since_ms = 0;  // when it became pending (or firing, without `for`)
 };
 
 struct AlertInstanceView {
@@ -53,6 +54,18 @@ struct AlertInstanceView {
   const AlertRule* rule = nullptr;
 };
 
+// One instance as the state file keeps it, so a restart neither re-pages,
+// nor forgets a firing alert, nor loses a pending one.
+struct AlertInstanceState {
+  std::string alertname;
+  std::map<std::string, std::string> labels;  // the `by` labels
+  AlertState state = AlertState::kInactive;
+  int64_t active_since_ms = 0;
+  int64_t false_since_ms = -1;
+  std::map<int64_t, uint64_t> errors;  // by second, only seconds that had any
+  std::map<int64_t, uint64_t> totals;
+};
+
 class AlertEngine {
  public:
   explicit AlertEngine(std::vector<AlertRule> rules);
@@ -62,6 +75,9 @@ class AlertEngine {
   std::vector<AlertTransition> Evaluate(int64_t now_ms);
 
   std::vector<AlertInstanceView> Instances() const;
+  std::vector<AlertInstanceState> Export() const;
+  // Restores instances of rules that still exist (by alertname).
+  void Import(const std::vector<AlertInstanceState>& instances);
   const std::vector<AlertRule>& rules() const { return rules_; }
   uint64_t late_events() const { return late_events_; }
 

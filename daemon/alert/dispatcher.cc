@@ -117,16 +117,30 @@ std::string AlertDispatcher::Payload(const std::vector<const Sent*>& alerts, int
   return out.dump();
 }
 
+void AlertDispatcher::Import(const std::vector<AlertInstanceState>& instances) {
+  engine_.Import(instances);
+  for (const auto& in : engine_.Instances()) {
+    if (in.state != AlertState::kFiring) continue;
+    const auto labels = Labels(*in.rule, in.labels);
+    Sent& s = sent_[Key(labels)];
+    s.labels = labels;
+    s.annotations = Annotations(*in.rule, in.labels, in.count);
+    s.starts_at_ms = in.active_since_ms;
+    s.last_sent_ms = 0;  // re-sent at the first tick
+  }
+}
+
 void AlertDispatcher::Tick(int64_t now_ms) {
   std::vector<const Sent*> due;
   for (const auto& t : engine_.Evaluate(now_ms)) {
+    ++generation_;
     if (t.to != "firing" && t.to != "resolved") continue;
     const auto labels = Labels(*t.rule, t.labels);
     Sent& s = sent_[Key(labels)];
     if (t.to == "firing") {
       s.labels = labels;
       s.annotations = Annotations(*t.rule, t.labels, t.count);
-      s.starts_at_ms = now_ms;
+      s.starts_at_ms = t.active_since_ms;  // as Prometheus: when it became active
       s.resolved_at_ms = -1;
     } else {
       s.resolved_at_ms = now_ms;

@@ -33,6 +33,13 @@ class AlertDispatcher {
   // Evaluates at `now_ms` and sends what is due.
   void Tick(int64_t now_ms);
 
+  // The alert state for the state file, and back. Firing alerts restored keep
+  // their startsAt and are re-sent at once (Alertmanager merges them: no new page).
+  std::vector<AlertInstanceState> Export() const { return engine_.Export(); }
+  void Import(const std::vector<AlertInstanceState>& instances);
+  // Changes whenever an alert changes state: worth a commit.
+  uint64_t generation() const { return generation_; }
+
   // Current alerts as JSON (for /api/v1/alerts).
   std::string AlertsJson() const;
   // (alertname, state) -> instances, for errpulse_alerts.
@@ -62,6 +69,7 @@ class AlertDispatcher {
   int64_t resend_ms_;
   std::vector<std::unique_ptr<Receiver>> receivers_;
   std::map<std::string, Sent> sent_;  // by alertname + labels
+  uint64_t generation_ = 0;
 };
 
 // RFC 3339 in UTC with milliseconds, as Alertmanager expects.

@@ -112,8 +112,9 @@ std::vector<SourceStart> Pipeline::Restore() {
     starts[s].known = std::move(saved.known);
     starts[s].committed_at_ms = snapshot.written_at_ms;
   }
-  spdlog::info("restored state from {}: {} source(s), {} file(s)", store_.path(),
-               snapshot.sources.size(), files);
+  if (alerting_) alerting_->Import(snapshot.alerts);
+  spdlog::info("restored state from {}: {} source(s), {} file(s), {} alert instance(s)",
+               store_.path(), snapshot.sources.size(), files, snapshot.alerts.size());
   return starts;
 }
 
@@ -170,7 +171,7 @@ void Pipeline::OnChunk(size_t source, std::string_view lines) {
 uint64_t Pipeline::ChangeSignature() const {
   // Every committed quantity only grows, except offsets after a truncation,
   // which also bumps `truncations`: the sum changes whenever anything does.
-  uint64_t signature = tailer_.generation();
+  uint64_t signature = tailer_.generation() + (alerting_ ? alerting_->generation() : 0);
   for (size_t s = 0; s < counts_.size(); ++s) {
     const TailStats& t = tailer_.stats()[s];
     signature += counts_[s].lines + t.bytes_read + t.read_errors + t.lines_cut + t.rotations +
@@ -216,6 +217,7 @@ void Pipeline::Commit() {
     state.known.assign(known.begin(), known.end());
     snapshot.sources.push_back(std::move(state));
   }
+  if (alerting_) snapshot.alerts = alerting_->Export();
   last_commit_ = std::chrono::steady_clock::now();
   committed_signature_ = ChangeSignature();
   if (std::string error = store_.Commit(snapshot); !error.empty()) {

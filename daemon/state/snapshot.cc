@@ -95,6 +95,58 @@ FileRecord FileFromJson(const json& j) {
   return f;
 }
 
+json SecondsToJson(const std::map<int64_t, uint64_t>& by_second) {
+  json out = json::array();
+  for (const auto& [second, n] : by_second) out.push_back({second, n});
+  return out;
+}
+
+std::map<int64_t, uint64_t> SecondsFromJson(const json& j) {
+  if (!j.is_array()) throw std::runtime_error("alert window is not a list");
+  std::map<int64_t, uint64_t> out;
+  for (const auto& pair : j) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number_integer() ||
+        !pair[1].is_number_unsigned())
+      throw std::runtime_error("bad entry in an alert window");
+    out[pair[0].get<int64_t>()] = pair[1].get<uint64_t>();
+  }
+  return out;
+}
+
+json AlertToJson(const AlertInstanceState& a) {
+  return {{"alertname", a.alertname},
+          {"labels", a.labels},
+          {"state", AlertStateName(a.state)},
+          {"active_since_ms", a.active_since_ms},
+          {"false_since_ms", a.false_since_ms},
+          {"errors", SecondsToJson(a.errors)},
+          {"totals", SecondsToJson(a.totals)}};
+}
+
+AlertInstanceState AlertFromJson(const json& j) {
+  AlertInstanceState a;
+  a.alertname = Field<std::string>(j, "alertname");
+  for (const auto& [k, v] : Member(j, "labels", /*array=*/false).items()) {
+    if (!v.is_string()) throw std::runtime_error("alert label '" + k + "' is not a string");
+    a.labels[k] = v.get<std::string>();
+  }
+  const std::string state = Field<std::string>(j, "state");
+  if (state == "pending") {
+    a.state = AlertState::kPending;
+  } else if (state == "firing") {
+    a.state = AlertState::kFiring;
+  } else if (state == "inactive") {
+    a.state = AlertState::kInactive;
+  } else {
+    throw std::runtime_error("unknown alert state '" + state + "'");
+  }
+  a.active_since_ms = Field<int64_t>(j, "active_since_ms");
+  a.false_since_ms = Field<int64_t>(j, "false_since_ms");
+  a.errors = SecondsFromJson(Member(j, "errors", /*array=*/true));
+  a.totals = SecondsFromJson(Member(j, "totals", /*array=*/true));
+  return a;
+}
+
 }  // namespace
 
 std::string SerializeSnapshot(const Snapshot& snapshot) {
@@ -117,8 +169,11 @@ std::string SerializeSnapshot(const Snapshot& snapshot) {
                        {"files", files},
                        {"known", known}});
   }
+  json alerts = json::array();
+  for (const auto& a : snapshot.alerts) alerts.push_back(AlertToJson(a));
   const std::string body =
-      json{{"written_at_ms", snapshot.written_at_ms}, {"sources", sources}}.dump();
+      json{{"written_at_ms", snapshot.written_at_ms}, {"sources", sources}, {"alerts", alerts}}
+          .dump();
   char header[64];
   std::snprintf(header, sizeof(header), "%s %d %016llx\n", kMagic.data(), kVersion,
                 static_cast<unsigned long long>(Fnv1a(body)));
@@ -174,6 +229,8 @@ std::string ParseSnapshot(std::string_view text, Snapshot* out) {
       }
       snapshot.sources.push_back(std::move(s));
     }
+    for (const auto& ja : Member(root, "alerts", /*array=*/true))
+      snapshot.alerts.push_back(AlertFromJson(ja));
     *out = std::move(snapshot);
     return "";
   } catch (const std::exception& e) {

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "alert/alert_engine.h"
 #include "tail/file_identity.h"
 #include "tail/tail_stats.h"
 
@@ -38,6 +39,7 @@ struct SourceState {
 struct Snapshot {
   int64_t written_at_ms = 0;  // wall clock, for the operator's information
   std::vector<SourceState> sources;
+  std::vector<AlertInstanceState> alerts;  // alert instances with their windows
 };
 
 std::string SerializeSnapshot(const Snapshot& snapshot);

@@ -144,3 +144,34 @@ TEST(AlertRuleLoader, ReportsMistakesWithPositions) {
 
 }  // namespace
 }  // namespace errpulse
+
+namespace errpulse {
+namespace {
+
+// A restart (Export, new engine, Import) neither forgets a firing alert nor
+// loses a pending one, nor fires anew: the restored engine goes on exactly as
+// the one that kept running.
+TEST(AlertEngine, RestartWhilePendingAndWhileFiringContinuesExactly) {
+  const std::string yaml = "- alert: A\n  window: 10s\n  threshold: 5\n  for: 4s\n"
+                           "  keep_firing_for: 3s\n";
+  AlertEngine running({Rule(yaml)});
+  for (int i = 0; i < 6; ++i) running.Observe(Error(200'000 + i * 500));
+  EXPECT_EQ(EvaluateEachSecond(running, 200, 202), (std::vector<std::string>{"202 pending 6"}));
+
+  // Restart while pending.
+  AlertEngine restarted({Rule(yaml)});
+  restarted.Import(running.Export());
+  EXPECT_EQ(EvaluateEachSecond(restarted, 203, 206), (std::vector<std::string>{"206 firing 6"}));
+  EXPECT_EQ(EvaluateEachSecond(running, 203, 206), (std::vector<std::string>{"206 firing 6"}));
+
+  // Restart while firing: no new firing transition, resolution on time.
+  AlertEngine again({Rule(yaml)});
+  again.Import(restarted.Export());
+  ASSERT_EQ(again.Instances().size(), 1u);
+  EXPECT_EQ(again.Instances()[0].state, AlertState::kFiring);
+  EXPECT_EQ(again.Instances()[0].active_since_ms, 202'000);
+  EXPECT_EQ(EvaluateEachSecond(again, 207, 230), EvaluateEachSecond(running, 207, 230));
+}
+
+}  // namespace
+}  // namespace errpulse

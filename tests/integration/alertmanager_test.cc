@@ -250,5 +250,38 @@ TEST(Alertmanager, HangingAnd500ReceiversDelayNeitherCountingNorTheOthers) {
   EXPECT_EQ(daemon.StopWith(SIGTERM), 0);
 }
 
+TEST(Alertmanager, RestartWhileFiringKeepsTheAlertAndItsStartWithoutANewPage) {
+  t::TempDir dir;
+  const int am_port = t::FreePort();
+  Alertmanager am(dir, am_port);
+  am.Start();
+  const int port = t::FreePort();
+  // A longer window and keep_firing_for, so the alert outlives the restart.
+  std::string config = Config(dir, port, {am_port});
+  config.replace(config.find("window: 2s"), 10, "window: 4s\n    keep_firing_for: 3s");
+  t::WriteFile(dir.File("errpulse.yaml"), config);
+  t::WriteFile(dir.File("app.log"), "");
+  auto daemon = std::make_unique<t::DaemonProcess>(
+      std::vector<std::string>{"--config", dir.File("errpulse.yaml")});
+  ASSERT_TRUE(t::WaitFor([&] { return t::HttpGet(port, "/-/ready").status == 200; }));
+  Burst(dir, 30);
+  ASSERT_TRUE(t::WaitFor([&] { return !am.Active("RestSurge").empty(); }, std::chrono::seconds(2)));
+  const std::string starts_at = am.Active("RestSurge")[0]["startsAt"];
+
+  daemon->StopWith(SIGKILL);
+  daemon = std::make_unique<t::DaemonProcess>(
+      std::vector<std::string>{"--config", dir.File("errpulse.yaml")});
+  ASSERT_TRUE(t::WaitFor([&] { return t::HttpGet(port, "/-/ready").status == 200; }));
+  // Firing at once after the restart, same alert, same start: no new page.
+  const auto api = nlohmann::json::parse(t::HttpGet(port, "/api/v1/alerts").body);
+  ASSERT_EQ(api["data"]["alerts"].size(), 1u) << api.dump();
+  EXPECT_EQ(api["data"]["alerts"][0]["state"], "firing");
+  ASSERT_EQ(am.Active("RestSurge").size(), 1u);
+  EXPECT_EQ(am.Active("RestSurge")[0]["startsAt"], starts_at);
+  // And it resolves when its window and keep_firing_for have passed.
+  EXPECT_TRUE(t::WaitFor([&] { return am.Active("RestSurge").empty(); }, std::chrono::seconds(12)));
+  EXPECT_EQ(daemon->StopWith(SIGTERM), 0);
+}
+
 }  // namespace
 }  // namespace errpulse
