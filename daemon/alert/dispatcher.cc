@@ -54,12 +54,12 @@ std::string Rfc3339(int64_t ms) { return FormatUtc(ms, /*with_millis=*/true); }
 AlertDispatcher::AlertDispatcher(std::vector<AlertRule> rules,
                                  std::shared_ptr<const Catalog> catalog, std::string host,
                                  int64_t resend_interval_ms,
-                                 std::vector<std::unique_ptr<Receiver>> receivers)
+                                 std::vector<Destination> destinations)
     : engine_(std::move(rules)),
       catalog_(std::move(catalog)),
       host_(std::move(host)),
       resend_ms_(resend_interval_ms),
-      receivers_(std::move(receivers)) {}
+      destinations_(std::move(destinations)) {}
 
 void AlertDispatcher::Observe(const std::string& source, const Match& match, int64_t now_ms) {
   int64_t time = now_ms;
@@ -105,18 +105,6 @@ std::map<std::string, std::string> AlertDispatcher::Annotations(
   return out;
 }
 
-std::string AlertDispatcher::Payload(const std::vector<const Sent*>& alerts, int64_t now_ms) const {
-  nlohmann::json out = nlohmann::json::array();
-  for (const Sent* s : alerts) {
-    const int64_t ends = s->resolved_at_ms >= 0 ? s->resolved_at_ms : now_ms + 3 * resend_ms_;
-    out.push_back({{"labels", s->labels},
-                   {"annotations", s->annotations},
-                   {"startsAt", Rfc3339(s->starts_at_ms)},
-                   {"endsAt", Rfc3339(ends)}});
-  }
-  return out.dump();
-}
-
 void AlertDispatcher::Import(const std::vector<AlertInstanceState>& instances) {
   engine_.Import(instances);
   for (const auto& in : engine_.Instances()) {
@@ -160,9 +148,15 @@ void AlertDispatcher::Tick(int64_t now_ms) {
     }
     ++it;
   }
-  if (due.empty() || receivers_.empty()) return;
-  const std::string body = Payload(due, now_ms);
-  for (auto& receiver : receivers_) receiver->Enqueue(body);
+  if (due.empty() || destinations_.empty()) return;
+  std::vector<OutgoingAlert> alerts;
+  for (const Sent* s : due) {
+    const bool resolved = s->resolved_at_ms >= 0;
+    alerts.push_back({s->labels, s->annotations, s->starts_at_ms,
+                      resolved ? s->resolved_at_ms : now_ms + 3 * resend_ms_, resolved});
+  }
+  for (auto& d : destinations_)
+    d.receiver->Enqueue(FormatPayload(d.format, alerts, d.receiver->name()));
 }
 
 std::string AlertDispatcher::AlertsJson() const {

@@ -19,15 +19,22 @@
 #include "alert/alert_engine.h"
 #include "classify/catalog.h"
 #include "extract/match.h"
+#include "notify/payload.h"
 #include "notify/receiver.h"
 
 namespace errpulse {
+
+// A receiver and the payload shape it takes.
+struct Destination {
+  std::unique_ptr<Receiver> receiver;
+  PayloadFormat format = PayloadFormat::kAlertmanagerApi;
+};
 
 class AlertDispatcher {
  public:
   AlertDispatcher(std::vector<AlertRule> rules, std::shared_ptr<const Catalog> catalog,
                   std::string host, int64_t resend_interval_ms,
-                  std::vector<std::unique_ptr<Receiver>> receivers);
+                  std::vector<Destination> destinations);
 
   void Observe(const std::string& source, const Match& match, int64_t now_ms);
   // Evaluates at `now_ms` and sends what is due.
@@ -44,7 +51,7 @@ class AlertDispatcher {
   std::string AlertsJson() const;
   // (alertname, state) -> instances, for errpulse_alerts.
   std::map<std::pair<std::string, std::string>, int> StateCounts() const;
-  const std::vector<std::unique_ptr<Receiver>>& receivers() const { return receivers_; }
+  const std::vector<Destination>& destinations() const { return destinations_; }
   const std::vector<AlertRule>& rules() const { return engine_.rules(); }
 
  private:
@@ -61,13 +68,12 @@ class AlertDispatcher {
   std::map<std::string, std::string> Annotations(const AlertRule& rule,
                                                  const std::map<std::string, std::string>& by,
                                                  uint64_t count) const;
-  std::string Payload(const std::vector<const Sent*>& alerts, int64_t now_ms) const;
 
   AlertEngine engine_;
   std::shared_ptr<const Catalog> catalog_;
   std::string host_;
   int64_t resend_ms_;
-  std::vector<std::unique_ptr<Receiver>> receivers_;
+  std::vector<Destination> destinations_;
   std::map<std::string, Sent> sent_;  // by alertname + labels
   uint64_t generation_ = 0;
 };

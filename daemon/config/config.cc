@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <fstream>
 #include <set>
 
 #include "build_info.h"
@@ -114,18 +116,76 @@ void ReadSource(YamlReader& reader, const YAML::Node& item, const std::string& b
 
 void ReadPositive(YamlReader& reader, const YAML::Node& root, const char* key, int64_t* out);
 
+// A webhook; its URL (which may carry a robot key) from `url`, `url_file` or
+// `url_env`, so the config file itself need not hold the secret.
+void ReadWebhook(YamlReader& reader, const YAML::Node& item, AlertingConfig* out) {
+  if (!reader.ExpectMap(item, "webhook")) return;
+  reader.CheckKeys(item, {"name", "url", "url_file", "url_env", "format", "ca_file"}, "webhook");
+  WebhookConfig hook;
+  if (auto n = item["name"]) {
+    if (auto v = reader.String(n, "name")) hook.name = *v;
+  } else {
+    reader.Error(item, "webhook is missing 'name'");
+  }
+  int sources = 0;
+  if (auto n = item["url"]) {
+    ++sources;
+    if (auto v = reader.String(n, "url")) hook.url = *v;
+  }
+  if (auto n = item["url_file"]) {
+    ++sources;
+    if (auto v = reader.String(n, "url_file")) {
+      std::ifstream in(*v);
+      std::getline(in, hook.url);
+      if (!in) reader.Error(n, "cannot read the webhook URL from '" + *v + "'");
+    }
+  }
+  if (auto n = item["url_env"]) {
+    ++sources;
+    if (auto v = reader.String(n, "url_env")) {
+      const char* value = std::getenv(v->c_str());
+      if (!value || !*value) {
+        reader.Error(n, "environment variable '" + *v + "' (the webhook URL) is not set");
+      } else {
+        hook.url = value;
+      }
+    }
+  }
+  while (!hook.url.empty() && std::isspace(static_cast<unsigned char>(hook.url.back())))
+    hook.url.pop_back();
+  if (sources != 1) {
+    reader.Error(item, "webhook '" + hook.name + "' needs exactly one of url, url_file, url_env");
+  } else if (!hook.url.empty() && hook.url.rfind("http://", 0) != 0 &&
+             hook.url.rfind("https://", 0) != 0) {
+    // Say where, not what: the URL may hold a key.
+    reader.Error(item, "webhook '" + hook.name + "': the URL must start with http:// or https://");
+  }
+  if (auto n = item["format"]) {
+    if (auto v = reader.String(n, "format")) {
+      hook.format = *v;
+      if (*v != "alertmanager" && *v != "wecom" && *v != "dingtalk" && *v != "feishu" &&
+          *v != "slack")
+        reader.Error(n, "format must be one of alertmanager, wecom, dingtalk, feishu, slack");
+    }
+  }
+  if (auto n = item["ca_file"]) {
+    if (auto v = reader.String(n, "ca_file")) hook.ca_file = *v;
+  }
+  out->webhooks.push_back(std::move(hook));
+}
+
 void ReadAlerting(YamlReader& reader, const YAML::Node& node, AlertingConfig* out) {
   if (!reader.ExpectMap(node, "alerting")) return;
   reader.CheckKeys(node,
-                   {"alertmanagers", "resend_interval", "evaluation_interval", "timeout",
-                    "queue_size", "host"},
+                   {"alertmanagers", "webhooks", "resend_interval", "evaluation_interval",
+                    "timeout", "queue_size", "host"},
                    "alerting");
   if (auto n = node["alertmanagers"]) {
     if (auto v = reader.StringList(n, "alertmanagers")) {
       for (size_t i = 0; i < v->size(); ++i) {
-        if ((*v)[i].rfind("http://", 0) != 0)
+        if ((*v)[i].rfind("http://", 0) != 0 && (*v)[i].rfind("https://", 0) != 0)
           reader.Error(n.IsSequence() ? n[i] : n,
-                       "alertmanager URL must start with http:// (https is not supported yet)");
+                       "alertmanager URL must start with http:// or https://");
       }
       out->alertmanagers = *v;
     }
@@ -143,6 +203,10 @@ void ReadAlerting(YamlReader& reader, const YAML::Node& node, AlertingConfig* ou
   duration("evaluation_interval", &out->evaluation_interval_ms, 100);
   duration("timeout", &out->timeout_ms, 100);
   ReadPositive(reader, node, "queue_size", &out->queue_size);
+  if (auto n = node["webhooks"]) {
+    if (reader.ExpectSequence(n, "webhooks"))
+      for (const auto& item : n) ReadWebhook(reader, item, out);
+  }
   if (auto n = node["host"])
     if (auto v = reader.String(n, "host")) out->host = *v;
 }

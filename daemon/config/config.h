@@ -26,8 +26,16 @@ struct SourceConfig {
   std::vector<Diagnostic> rule_positions;  // where each name was written
 };
 
+struct WebhookConfig {
+  std::string name;             // the receiver label, and what logs say (never the URL)
+  std::string url;              // may hold a secret (robot key): read from url_file/url_env
+  std::string format = "alertmanager";  // alertmanager | wecom | dingtalk | feishu | slack
+  std::string ca_file;          // HTTPS: trust these CAs instead of the system's
+};
+
 struct AlertingConfig {
-  std::vector<std::string> alertmanagers;  // http://host:port[/prefix]
+  std::vector<std::string> alertmanagers;  // http(s)://host:port[/prefix]
+  std::vector<WebhookConfig> webhooks;
   int64_t resend_interval_ms = 60'000;
   int64_t evaluation_interval_ms = 1000;
   int64_t timeout_ms = 5000;

@@ -41,13 +41,22 @@ Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> set
       evaluation_timer_(io) {
   if (setup_->alerts.empty()) return;
   const AlertingConfig& alerting = setup_->config.alerting;
-  std::vector<std::unique_ptr<Receiver>> receivers;
+  std::vector<Destination> destinations;
+  const size_t queue = static_cast<size_t>(alerting.queue_size);
   for (const auto& url : alerting.alertmanagers) {
     HttpUrl parsed;
     if (!ParseHttpUrl(url, &parsed)) continue;  // the config loader reported it
-    receivers.push_back(std::make_unique<Receiver>(url, parsed, "/api/v2/alerts",
-                                                   static_cast<size_t>(alerting.queue_size),
-                                                   alerting.timeout_ms));
+    destinations.push_back({std::make_unique<Receiver>(url, parsed, "/api/v2/alerts", queue,
+                                                       alerting.timeout_ms),
+                            PayloadFormat::kAlertmanagerApi});
+  }
+  for (const auto& hook : alerting.webhooks) {
+    HttpUrl parsed;
+    PayloadFormat format;
+    if (!ParseHttpUrl(hook.url, &parsed) || !ParseWebhookFormat(hook.format, &format)) continue;
+    destinations.push_back({std::make_unique<Receiver>(hook.name, parsed, "", queue,
+                                                       alerting.timeout_ms, hook.ca_file),
+                            format});
   }
   std::string host = alerting.host;
   if (host.empty()) {
@@ -56,7 +65,7 @@ Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> set
     host = name;
   }
   alerting_ = std::make_unique<AlertDispatcher>(setup_->alerts, setup_->catalog, host,
-                                                alerting.resend_interval_ms, std::move(receivers));
+                                                alerting.resend_interval_ms, std::move(destinations));
 }
 
 std::string Pipeline::Start() {
@@ -140,9 +149,11 @@ void Pipeline::EvaluateAlerts() {
   last_evaluation_ = std::chrono::steady_clock::now();
   alerting_->Tick(WallClockMs());
   exporter_.PublishAlerts(alerting_->StateCounts());
-  for (const auto& r : alerting_->receivers())
-    exporter_.PublishReceiver(r->name(), r->sent(), r->failed(), r->rejected(), r->dropped(),
-                              r->queue_length());
+  for (const auto& d : alerting_->destinations()) {
+    const Receiver& r = *d.receiver;
+    exporter_.PublishReceiver(r.name(), r.sent(), r.failed(), r.rejected(), r.dropped(),
+                              r.queue_length());
+  }
   std::string json = alerting_->AlertsJson();
   std::lock_guard<std::mutex> lock(alerts_json_mutex_);
   alerts_json_ = std::move(json);

@@ -7,6 +7,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/asio/ssl.hpp>
 #include <chrono>
 
 namespace errpulse {
@@ -15,13 +17,21 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
+namespace ssl = boost::asio::ssl;
 
 }  // namespace
 
 bool ParseHttpUrl(const std::string& url, HttpUrl* out) {
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) return false;
-  std::string rest = url.substr(scheme.size());
+  std::string rest;
+  if (url.rfind("http://", 0) == 0) {
+    out->tls = false;
+    rest = url.substr(7);
+  } else if (url.rfind("https://", 0) == 0) {
+    out->tls = true;
+    rest = url.substr(8);
+  } else {
+    return false;
+  }
   const size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
   out->target = slash == std::string::npos ? "" : rest.substr(slash);
@@ -32,18 +42,19 @@ bool ParseHttpUrl(const std::string& url, HttpUrl* out) {
     out->port = authority.substr(colon + 1);
   } else {
     out->host = authority;
-    out->port = "80";
+    out->port = out->tls ? "443" : "80";
   }
   return !out->host.empty() && !out->port.empty();
 }
 
 Receiver::Receiver(std::string name, HttpUrl url, std::string path, size_t max_queue,
-                   int64_t timeout_ms)
+                   int64_t timeout_ms, std::string ca_file)
     : name_(std::move(name)),
       url_(std::move(url)),
       path_(std::move(path)),
       max_queue_(max_queue),
       timeout_ms_(timeout_ms),
+      ca_file_(std::move(ca_file)),
       thread_([this] { Run(); }) {}
 
 Receiver::~Receiver() { Stop(); }
@@ -108,8 +119,6 @@ void Receiver::Run() {
 
 int Receiver::Post(const std::string& body) {
   boost::asio::io_context io;
-  beast::tcp_stream stream(io);
-  int status = 0;
   const auto timeout = std::chrono::milliseconds(timeout_ms_);
   http::request<http::string_body> request{http::verb::post, url_.target + path_, 11};
   request.set(http::field::host, url_.host);
@@ -119,18 +128,59 @@ int Receiver::Post(const std::string& body) {
   request.prepare_payload();
   beast::flat_buffer buffer;
   http::response<http::string_body> response;
+  int status = 0;
   tcp::resolver resolver(io);
-  resolver.async_resolve(url_.host, url_.port, [&](beast::error_code ec, tcp::resolver::results_type results) {
-    if (ec) return;
-    stream.expires_after(timeout);
-    stream.async_connect(results, [&](beast::error_code ec, tcp::endpoint) {
+
+  // The exchange once connected (and, for HTTPS, after the handshake).
+  auto exchange = [&](auto& stream) {
+    http::async_write(stream, request, [&](beast::error_code ec, size_t) {
+      if (ec) return;
+      http::async_read(stream, buffer, response, [&](beast::error_code ec, size_t) {
+        if (!ec) status = static_cast<int>(response.result_int());
+      });
+    });
+  };
+
+  if (!url_.tls) {
+    beast::tcp_stream stream(io);
+    resolver.async_resolve(url_.host, url_.port, [&](beast::error_code ec, tcp::resolver::results_type r) {
       if (ec) return;
       stream.expires_after(timeout);
-      http::async_write(stream, request, [&](beast::error_code ec, size_t) {
-        if (ec) return;
-        http::async_read(stream, buffer, response, [&](beast::error_code ec, size_t) {
-          if (!ec) status = static_cast<int>(response.result_int());
-        });
+      stream.async_connect(r, [&](beast::error_code ec, tcp::endpoint) {
+        if (!ec) exchange(stream);
+      });
+    });
+    io.run_for(timeout * 3);
+    return status;
+  }
+
+  ssl::context context(ssl::context::tls_client);
+  context.set_verify_mode(ssl::verify_peer);
+  beast::error_code ca_error;
+  if (ca_file_.empty()) {
+    context.set_default_verify_paths(ca_error);
+  } else {
+    context.load_verify_file(ca_file_, ca_error);
+  }
+  if (ca_error) {
+    spdlog::warn("receiver '{}': cannot load CA certificates ({}): {}", name_,
+                 ca_file_.empty() ? "system default" : ca_file_, ca_error.message());
+    return 0;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(io, context);
+  SSL_set_tlsext_host_name(stream.native_handle(), url_.host.c_str());
+  stream.set_verify_callback(ssl::host_name_verification(url_.host));
+  resolver.async_resolve(url_.host, url_.port, [&](beast::error_code ec, tcp::resolver::results_type r) {
+    if (ec) return;
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    beast::get_lowest_layer(stream).async_connect(r, [&](beast::error_code ec, tcp::endpoint) {
+      if (ec) return;
+      stream.async_handshake(ssl::stream_base::client, [&](beast::error_code ec) {
+        if (ec) {
+          spdlog::warn("receiver '{}': TLS handshake failed: {}", name_, ec.message());
+          return;
+        }
+        exchange(stream);
       });
     });
   });

@@ -21,17 +21,22 @@
 namespace errpulse {
 
 struct HttpUrl {
+  bool tls = false;
   std::string host;
   std::string port;
-  std::string target;  // path, without the API suffix
+  std::string target;  // path and query
 };
-// Parses http://host[:port][/path]. Returns false for anything else.
+// Parses http(s)://host[:port][/path][?query]. Returns false for anything else.
 bool ParseHttpUrl(const std::string& url, HttpUrl* out);
 
 class Receiver {
  public:
+  // `path` is appended to the URL's (Alertmanager: /api/v2/alerts). HTTPS
+  // verifies the server's certificate and name against the system's CAs, or
+  // against `ca_file` when given. The URL may hold a secret (a robot key): it
+  // is never logged; `name` is.
   Receiver(std::string name, HttpUrl url, std::string path, size_t max_queue,
-           int64_t timeout_ms);
+           int64_t timeout_ms, std::string ca_file = "");
   ~Receiver();
   Receiver(const Receiver&) = delete;
   Receiver& operator=(const Receiver&) = delete;
@@ -56,6 +61,7 @@ class Receiver {
   const std::string path_;
   const size_t max_queue_;
   const int64_t timeout_ms_;
+  const std::string ca_file_;
 
   mutable std::mutex mutex_;  // guards queue_ and stopping_
   std::condition_variable wake_;
