@@ -2,6 +2,8 @@
 // Runs the daemon's own engine (FileTailer line splitting, the LineScanner,
 // the catalog, SourceCounts) over whole files and prints what it counted.
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <ctime>
@@ -83,6 +85,30 @@ int ReplayCommand(const Args& raw) {
   const auto wall_start = std::chrono::steady_clock::now();
   const double cpu_start = CpuSeconds();
   int status = 0;
+  // A progress bar on a terminal, for files big enough to wait for.
+  uint64_t total_bytes = 0;
+  for (const auto& path : args) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) total_bytes += static_cast<uint64_t>(st.st_size);
+  }
+  const bool show_progress = ::isatty(STDERR_FILENO) && total_bytes > (64u << 20);
+  auto last_progress = std::chrono::steady_clock::now();
+  auto progress = [&](bool done) {
+    if (!show_progress) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!done && now - last_progress < std::chrono::milliseconds(200)) return;
+    last_progress = now;
+    if (done) {
+      std::fprintf(stderr, "\r\033[K");
+      return;
+    }
+    const double share = static_cast<double>(stats.bytes_read) / static_cast<double>(total_bytes);
+    const int filled = static_cast<int>(share * 30);
+    std::fprintf(stderr, "\r  replaying [%.*s%*s] %3.0f%%  %llu/%llu MB", filled,
+                 "##############################", 30 - filled, "", share * 100,
+                 static_cast<unsigned long long>(stats.bytes_read >> 20),
+                 static_cast<unsigned long long>(total_bytes >> 20));
+  };
   for (const auto& path : args) {
     FileTailer file(path, 0,
                     static_cast<size_t>(setup->config.max_line_bytes));
@@ -94,6 +120,7 @@ int ReplayCommand(const Args& raw) {
     FileTailer::ReadStatus rs;
     while ((rs = file.ReadSome(1 << 20, &buffer, sink, &stats)) ==
            FileTailer::ReadStatus::kData) {
+      progress(false);
     }
     if (rs == FileTailer::ReadStatus::kError) {
       std::cerr << "errpulsed replay: " << path << ": read error: " << std::strerror(errno) << "\n";
@@ -101,6 +128,7 @@ int ReplayCommand(const Args& raw) {
     }
     file.FlushPartial(sink);
   }
+  progress(true);
   if (alerts) backtest.Finish();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   const double cpu = CpuSeconds() - cpu_start;
