@@ -63,6 +63,7 @@ uint64_t Tailer::PendingBytes(size_t source) const {
 }
 
 void Tailer::Start(const std::vector<SourceStart>& starts) {
+  started_wall_ms_ = WallMs();
   buffer_.resize(static_cast<size_t>(config_.max_line_bytes + config_.read_chunk_bytes));
   inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd_ < 0) {
@@ -94,6 +95,7 @@ void Tailer::Start(const std::vector<SourceStart>& starts) {
   UpdateGauges(/*stat_files=*/true);
   SchedulePoll();
   ScheduleDrain();
+  running_ = true;
 }
 
 void Tailer::Stop() {
@@ -174,7 +176,7 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
       Retire(file);
       active_.erase(it);
       // A file may have been created there and rotated away in between.
-      CatchUpRotated(source, last_seen);
+      CatchUpRotated(source, last_seen, path);
       // Fall through to open the new file from its beginning.
     } else {
       file->last_seen_wall_ms = WallMs();
@@ -223,7 +225,10 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
     aliases_[file->real_path()] = key;
   }
   Queue(file);
-  if (catch_up_since >= 0) CatchUpRotated(source, catch_up_since);
+  // A path that appears while running may have had a file before this one
+  // that was written and rotated away between two looks.
+  if (catch_up_since < 0 && running_ && !new_at_end) catch_up_since = started_wall_ms_;
+  if (catch_up_since >= 0) CatchUpRotated(source, catch_up_since, path);
 }
 
 void Tailer::Retire(std::shared_ptr<FileTailer> file) {

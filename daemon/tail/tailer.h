@@ -107,6 +107,8 @@ class Tailer {
   // The file was truncated or rewritten in place: read the rest of its
   // copytruncate copy, if there is one, then restart it at 0.
   void HandleTruncation(const std::shared_ptr<FileTailer>& file, uint64_t offset);
+  // Whether a source follows `path` under its own name (then it is no rotation).
+  bool IsFollowedPath(const std::string& path) const;
   // Rotations of `source`'s files on disk (tailer_recovery.cc).
   std::vector<std::string> RotationsOf(size_t source) const;
   // First start: the rotations already there are old news.
@@ -115,7 +117,9 @@ class Tailer {
   // `since_wall_ms` and neither followed nor known. At restart (since the
   // commit) and whenever a rotation is noticed (since the path was last seen:
   // a file created and rotated away between two looks).
-  void CatchUpRotated(size_t source, int64_t since_wall_ms);
+  // With `only_path`, only that path's rotations are looked at (a file that
+  // just appeared or rotated); else all of the source's (at restart).
+  void CatchUpRotated(size_t source, int64_t since_wall_ms, const std::string& only_path = "");
   void RememberKnown(size_t source, const Fingerprint& fingerprint);
   bool IsKnown(size_t source, const FilePrefix& prefix) const;
   // Reads a copytruncate copy of a file from `offset`; whether one was found.
@@ -169,6 +173,8 @@ class Tailer {
   std::set<std::string> watched_;
   boost::asio::steady_timer poll_timer_;
   bool stopped_ = false;
+  bool running_ = false;           // Start() is done: files appearing now are new
+  int64_t started_wall_ms_ = 0;
   uint64_t generation_ = 0;
 };
 

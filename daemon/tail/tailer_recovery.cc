@@ -40,6 +40,14 @@ bool Tailer::IsKnown(size_t source, const FilePrefix& prefix) const {
   return false;
 }
 
+bool Tailer::IsFollowedPath(const std::string& path) const {
+  for (const auto& source : config_.sources)
+    for (const auto& pattern : source.paths)
+      for (const auto& live : ExpandPattern(pattern))
+        if (live == path) return true;
+  return false;
+}
+
 std::vector<std::string> Tailer::RotationsOf(size_t source) const {
   std::vector<std::string> out;
   for (const auto& pattern : config_.sources[source].paths) {
@@ -50,13 +58,7 @@ std::vector<std::string> Tailer::RotationsOf(size_t source) const {
   }
   // A file one of the sources follows under its own name is not a rotation.
   out.erase(std::remove_if(out.begin(), out.end(),
-                           [&](const std::string& path) {
-                             for (size_t s = 0; s < config_.sources.size(); ++s)
-                               for (const auto& pattern : config_.sources[s].paths)
-                                 for (const auto& live : ExpandPattern(pattern))
-                                   if (live == path) return true;
-                             return false;
-                           }),
+                           [&](const std::string& path) { return IsFollowedPath(path); }),
             out.end());
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -72,7 +74,8 @@ void Tailer::MarkRotationsKnown(size_t source) {
   }
 }
 
-void Tailer::CatchUpRotated(size_t source, int64_t since_wall_ms) {
+void Tailer::CatchUpRotated(size_t source, int64_t since_wall_ms, const std::string& only_path) {
+  const std::string only_dir = only_path.empty() ? "" : DirName(only_path);
   // Fingerprints taken while files were short (a rotation starts empty) are
   // extended first, or a file read from an open descriptor would not be
   // recognised in its compressed copy; and a file found rewritten under us is
@@ -80,7 +83,11 @@ void Tailer::CatchUpRotated(size_t source, int64_t since_wall_ms) {
   std::vector<std::shared_ptr<FileTailer>> rewritten;
   auto refresh = [&](const std::shared_ptr<FileTailer>& file) {
     struct stat st;
-    if (file->source() != source || ::fstat(file->fd(), &st) != 0) return;
+    if (file->source() != source) return;
+    if (!only_dir.empty() && DirName(file->path()) != only_dir &&
+        DirName(file->real_path()) != only_dir)
+      return;
+    if (::fstat(file->fd(), &st) != 0) return;
     const uint64_t size = static_cast<uint64_t>(st.st_size);
     if (size < file->read_offset() || file->ContentReplaced(size)) rewritten.push_back(file);
   };
@@ -96,11 +103,16 @@ void Tailer::CatchUpRotated(size_t source, int64_t since_wall_ms) {
   // starts like one of them is a copytruncate copy in the making, not a file
   // we missed (the live file is read; the copy only past the offset).
   std::vector<std::string> live_prefixes;
-  for (const auto& pattern : config_.sources[source].paths) {
-    for (const auto& path : ExpandPattern(pattern)) {
-      FilePrefix live;
-      if (ReadFilePrefix(path, &live) && !live.bytes.empty()) live_prefixes.push_back(live.bytes);
-    }
+  std::vector<std::string> live_paths;
+  if (only_path.empty()) {
+    for (const auto& pattern : config_.sources[source].paths)
+      for (auto& path : ExpandPattern(pattern)) live_paths.push_back(std::move(path));
+  } else {
+    live_paths.push_back(only_path);
+  }
+  for (const auto& path : live_paths) {
+    FilePrefix live;
+    if (ReadFilePrefix(path, &live) && !live.bytes.empty()) live_prefixes.push_back(live.bytes);
   }
   auto starts_like_live = [&](const std::string& bytes) {
     for (const auto& live : live_prefixes) {
@@ -111,7 +123,17 @@ void Tailer::CatchUpRotated(size_t source, int64_t since_wall_ms) {
     }
     return false;
   };
-  for (const auto& path : RotationsOf(source)) {
+  std::vector<std::string> candidates;
+  if (only_path.empty()) {
+    candidates = RotationsOf(source);
+  } else {
+    for (const char* suffix : {"", ".gz"})
+      for (auto& c : RotationCandidates(only_path, suffix))
+        if (!IsFollowedPath(c)) candidates.push_back(std::move(c));
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  }
+  for (const auto& path : candidates) {
     FilePrefix prefix;
     if (!ReadFilePrefix(path, &prefix) || prefix.bytes.empty()) continue;
     if (starts_like_live(prefix.bytes)) continue;
