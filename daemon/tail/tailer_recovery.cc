@@ -171,11 +171,21 @@ void Tailer::HandleTruncation(const std::shared_ptr<FileTailer>& file, uint64_t 
   ++stats_[source].truncations;
   spdlog::info("source '{}': {} was truncated or rewritten at offset {}; reading it from the "
                "beginning", config_.sources[source].name, file->path(), offset);
-  if (file->fingerprint().length > 0)  // even at offset 0: the copy may hold lines not read yet
-    ReadCopyFrom(file->path(), file->fingerprint(), file->identity().inode, source, offset);
+  if (file->fingerprint().length > 0) {  // even at offset 0: the copy may hold lines not read yet
+    // The copy: plain, or already compressed when we are more than a
+    // rotation behind (delaycompress compresses it at the next one).
+    FileRecord record = file->Record(/*retired=*/false);
+    record.offset = offset;
+    if (!ReadCopyFrom(file->path(), file->fingerprint(), file->identity().inode, source, offset))
+      ReadCompressedCopy(source, record);
+  }
   RememberKnown(source, file->fingerprint());
+  const int64_t last_seen = file->last_seen_wall_ms;
   file->Restart();
   Queue(file);
+  // Truncated more than once since we last read it: the copies in between
+  // start with bytes we never saw.
+  if (!file->path().empty()) CatchUpRotated(source, last_seen, file->path());
 }
 
 bool Tailer::ReadCopyFrom(const std::string& original, const Fingerprint& fingerprint,
