@@ -136,6 +136,8 @@ int DemoCommand(const Args& raw) {
             << "  watch the error counters move (a 60007 surge comes every 30 s):\n"
             << "    watch -n1 \"curl -s http://" << listen
             << "/metrics | grep -E '^errpulse_(errors|lines)_total' | grep -v ' 0$'\"\n"
+            << "  alerts (the shipped rules; the surge pages after 30 s):  http://" << listen
+            << "/api/v1/alerts\n"
             << "  Ctrl-C stops it.\n"
             << std::flush;
   std::unique_ptr<DemoWriter> writer;
