@@ -26,6 +26,20 @@ bool ReadExactly(gzFile file, char* out, size_t size) {
 
 }  // namespace
 
+// Whether the gzip stream decompresses to its end without error. logrotate
+// may still be writing it (gzip runs after the rename): a partial stream
+// looks like a shorter file, and its plain original is still there to read.
+bool CompleteGzip(const std::string& gz_path, std::vector<char>* buffer) {
+  std::unique_ptr<gzFile_s, GzCloser> file(gzopen(gz_path.c_str(), "rb"));
+  if (!file) return false;
+  int n;
+  while ((n = gzread(file.get(), buffer->data(), static_cast<unsigned>(buffer->size()))) > 0) {
+  }
+  int error = Z_OK;
+  gzerror(file.get(), &error);
+  return n == 0 && (error == Z_OK || error == Z_STREAM_END);
+}
+
 bool ReadCompressedRest(const std::string& gz_path, const FileRecord& record,
                         size_t max_line_bytes, const LineSplitter::Emit& emit, TailStats* stats) {
   std::unique_ptr<gzFile_s, GzCloser> file(gzopen(gz_path.c_str(), "rb"));
@@ -36,6 +50,7 @@ bool ReadCompressedRest(const std::string& gz_path, const FileRecord& record,
   if (fp.length == 0 || !ReadExactly(file.get(), buffer.data(), fp.length) ||
       FingerprintHash(buffer.data(), fp.length) != fp.hash)
     return false;
+  if (!CompleteGzip(gz_path, &buffer)) return false;  // still being written
   // The prefix just read may already hold bytes past the offset.
   const std::string head = record.offset < fp.length
                                ? std::string(buffer.data() + record.offset, fp.length - record.offset)

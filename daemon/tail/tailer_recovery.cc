@@ -262,9 +262,10 @@ void Tailer::Reattach(size_t source, const FileRecord& record) {
     // Nothing read from it yet and nothing to recognise it by: if it was
     // rotated away, CatchUpRotated() finds it as a file it never saw.
     if (record.offset == 0 && record.fingerprint.length == 0) return;
-    // Compressed, or copied by copytruncate before the original was renamed.
-    if (ReadCompressedCopy(source, record) ||
-        ReadCopyFrom(record.path, record.fingerprint, record.identity.inode, source, record.offset))
+    // Copied by copytruncate before the original was renamed, or compressed
+    // (plain first: while gzip runs, the plain file is the complete one).
+    if (ReadCopyFrom(record.path, record.fingerprint, record.identity.inode, source, record.offset) ||
+        ReadCompressedCopy(source, record))
       return;
     ++stats.files_lost;
     spdlog::warn("source '{}': {} is gone (deleted, or rotated and compressed while errpulse was "
@@ -283,9 +284,9 @@ void Tailer::Reattach(size_t source, const FileRecord& record) {
     if (record.fingerprint.length > 0) {  // even at offset 0: unread lines may be in a copy
       FileRecord copy = record;
       copy.path = file->path();
-      if (!ReadCompressedCopy(source, copy))
-        ReadCopyFrom(file->path(), record.fingerprint, record.identity.inode, source,
-                     record.offset);
+      if (!ReadCopyFrom(file->path(), record.fingerprint, record.identity.inode, source,
+                        record.offset))
+        ReadCompressedCopy(source, copy);
     }
     RememberKnown(source, record.fingerprint);
     file->Restart();

@@ -75,3 +75,27 @@ TEST(CompressedRest, OtherFilesAndPlainFilesAreNotIt) {
 
 }  // namespace
 }  // namespace errpulse
+
+namespace errpulse {
+namespace {
+
+// logrotate may still be writing the .gz (gzip runs after the rename): a
+// partial stream is not taken for a short file; the plain one is read instead.
+TEST(CompressedRest, AGzipStillBeingWrittenIsNotIt) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "line " + std::to_string(i * 7919) + " of a rotated log\n";
+  testing::WriteFile(dir.File("a.log"), text);
+  const FileRecord record = RecordOf(dir.File("a.log"), text.size() / 2);
+  ASSERT_EQ(testing::RunCommand({"/bin/gzip", "-k", dir.File("a.log")}).status, 0);
+  const std::string whole = testing::ReadFile(dir.File("a.log.gz"));
+  testing::WriteFile(dir.File("partial.log.gz"), whole.substr(0, whole.size() / 2));
+  bool found = true;
+  EXPECT_EQ(ReadRest(dir.File("partial.log.gz"), record, &found), "");
+  EXPECT_FALSE(found);
+  EXPECT_NE(ReadRest(dir.File("a.log.gz"), record, &found), "");
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace errpulse
