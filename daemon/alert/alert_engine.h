@@ -31,6 +31,12 @@ struct AlertEvent {
   std::string_view category;
 };
 
+// The event for a line that reported `code` (0 = success) at `time_ms`,
+// classified by the catalog (or by the code's range when it is not listed).
+// `source` must outlive the event.
+AlertEvent ClassifiedEvent(const Catalog& catalog, std::string_view source, int64_t code,
+                           int64_t time_ms);
+
 enum class AlertState { kInactive, kPending, kFiring };
 const char* AlertStateName(AlertState state);
 

@@ -37,14 +37,7 @@ void Backtest::OnMatch(const Match& match) {
   last_time_ms_ = *time;
   // Everything up to the second before this line's is final now.
   AdvanceTo(*time / 1000 - 1);
-  const CatalogEntry* entry = match.code ? catalog_.Find(match.code) : nullptr;
-  AlertEvent event;
-  event.time_ms = *time;
-  event.source = source_;
-  event.code = match.code;
-  event.domain = entry ? std::string_view(entry->domain) : RangeDomain(match.code);
-  event.category = entry ? std::string_view(entry->category) : std::string_view("unknown");
-  engine_.Observe(event);
+  engine_.Observe(ClassifiedEvent(catalog_, source_, match.code, *time));
 }
 
 void Backtest::Finish() {

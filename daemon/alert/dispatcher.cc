@@ -67,14 +67,7 @@ void AlertDispatcher::Observe(const std::string& source, const Match& match, int
   if (auto t = ParseEventTime(match.line, CurrentYear());
       t && *t > now_ms - kEventTimeToleranceMs && *t < now_ms + kEventTimeToleranceMs)
     time = *t;
-  const CatalogEntry* entry = match.code ? catalog_->Find(match.code) : nullptr;
-  AlertEvent event;
-  event.time_ms = time;
-  event.source = source;
-  event.code = match.code;
-  event.domain = entry ? std::string_view(entry->domain) : RangeDomain(match.code);
-  event.category = entry ? std::string_view(entry->category) : std::string_view("unknown");
-  engine_.Observe(event);
+  engine_.Observe(ClassifiedEvent(*catalog_, source, match.code, time));
 }
 
 std::map<std::string, std::string> AlertDispatcher::Labels(

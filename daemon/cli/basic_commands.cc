@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/daemon_runner.h"
 #include "cli/options.h"
+#include "common/paths.h"
 
 namespace errpulse {
 
@@ -43,9 +44,9 @@ int CheckCommand(const Args& raw) {
   // but worth a note: a typo looks exactly like that.
   for (const auto& source : setup->config.sources) {
     for (const auto& path : source.paths) {
-      std::string dir = path.substr(0, path.rfind('/'));
+      const std::string dir = DirName(path);
       struct stat st;
-      if (!dir.empty() && dir.find_first_of("*?[") == std::string::npos &&
+      if (!HasGlobChars(dir) &&
           ::stat(dir.c_str(), &st) != 0)
         std::cerr << config << ": warning: source '" << source.name << "': directory " << dir
                   << " does not exist (yet)\n";

@@ -14,25 +14,15 @@
 #include <set>
 
 #include "build_info.h"
+#include "common/paths.h"
 #include "common/yaml_reader.h"
 
 namespace errpulse {
 namespace {
 
-bool HasGlobChars(const std::string& s) {
-  return s.find_first_of("*?[") != std::string::npos;
-}
-
 std::string Resolve(const std::string& base_dir, const std::string& path) {
   if (path.empty() || path[0] == '/' || base_dir.empty()) return path;
   return base_dir + "/" + path;
-}
-
-std::string DirName(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
 }
 
 Diagnostic At(const YamlReader& reader, const YAML::Node& node) {

@@ -1,6 +1,6 @@
 #include "tail/rotated_files.h"
 
-#include "tail/paths.h"
+#include "common/paths.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -2,7 +2,7 @@
 // path, retiring, and the fair read loop. See tailer.h for the guarantees.
 #include "tail/tailer.h"
 
-#include "tail/paths.h"
+#include "common/paths.h"
 #include "tail/rotated_files.h"
 
 #include <spdlog/spdlog.h>

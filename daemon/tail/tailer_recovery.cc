@@ -9,7 +9,7 @@
 #include <algorithm>
 
 #include "tail/compressed_rest.h"
-#include "tail/paths.h"
+#include "common/paths.h"
 #include "tail/rotated_files.h"
 #include "tail/tailer.h"
 

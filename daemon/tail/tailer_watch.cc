@@ -9,7 +9,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "tail/paths.h"
+#include "common/paths.h"
 #include "tail/tailer.h"
 
 namespace errpulse {

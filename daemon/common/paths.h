@@ -1,4 +1,4 @@
-// Path helpers shared by the tailer and its recovery code.
+// Path helpers shared by the config loader, the tailer and its recovery code.
 //
 // Stateless functions; thread-safe.
 #pragma once

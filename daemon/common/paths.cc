@@ -1,4 +1,4 @@
-#include "tail/paths.h"
+#include "common/paths.h"
 
 #include <glob.h>
 
