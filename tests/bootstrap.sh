@@ -17,7 +17,7 @@ esac
 # and its libFuzzer runtime).
 packages=(ca-certificates git cmake ninja-build g++ pkg-config
           libboost-dev libboost-system-dev libre2-dev libspdlog-dev prometheus-cpp-dev
-          libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libssl-dev libgtest-dev libgmock-dev)
+          libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libssl-dev libsystemd-dev libgtest-dev libgmock-dev)
 if [ "$mode" = test ]; then
   packages+=(prometheus prometheus-alertmanager curl openssl logrotate gzip clang libclang-rt-14-dev)
 fi

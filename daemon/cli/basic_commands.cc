@@ -31,7 +31,12 @@ int RunDaemonCommand(const Args& raw) {
   spdlog::info("errpulse {} ({}) starting with {}: {} rules, {} catalogued codes",
                build::kVersion, build::kRevision, config, setup->rules->rules().size(),
                setup->catalog->size());
-  return RunDaemon(setup);
+  DaemonOptions options;
+  options.setup = setup;
+  options.reload = [config](std::string* report) {
+    return LoadSetup(config, /*defaults_ok=*/false, report);
+  };
+  return RunDaemon(options);
 }
 
 int CheckCommand(const Args& raw) {

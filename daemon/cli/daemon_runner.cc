@@ -2,39 +2,26 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <sys/resource.h>
 
+#include <chrono>
 #include <csignal>
+#include <future>
 
-#include "engine/pipeline.h"
+#include "engine/pipeline_host.h"
 #include "http/http_server.h"
+#include "metrics/reload_metrics.h"
+#include "service/systemd_notifier.h"
 
 namespace errpulse {
 namespace {
 
-HttpResponse Route(const HttpRequest& request, const Pipeline& pipeline) {
-  const std::string path = request.target.substr(0, request.target.find('?'));
-  if (request.method != "GET" && request.method != "HEAD")
-    return {405, "text/plain; charset=utf-8", "method not allowed\n"};
-  if (path == "/metrics")
-    return {200, "text/plain; version=0.0.4; charset=utf-8", pipeline.exporter().Scrape()};
-  if (path == "/api/v1/alerts")
-    return {200, "application/json", pipeline.AlertsJson()};
-  if (path == "/-/healthy") return {200, "text/plain; charset=utf-8", "errpulse is healthy\n"};
-  if (path == "/-/ready") {
-    if (pipeline.ready()) return {200, "text/plain; charset=utf-8", "errpulse is ready\n"};
-    return {503, "text/plain; charset=utf-8", "errpulse is starting\n"};
-  }
-  if (path == "/")
-    return {200, "text/html; charset=utf-8",
-            "<!doctype html><title>errpulse</title><h1>errpulse</h1>"
-            "<p><a href=\"/metrics\">/metrics</a> &middot; <a href=\"/-/healthy\">/-/healthy</a>"
-            " &middot; <a href=\"/-/ready\">/-/ready</a></p>\n"};
-  return {404, "text/plain; charset=utf-8", "not found\n"};
+double UnixSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
-
-}  // namespace
 
 // Open files: raise the soft limit to the hard one (systemd gives services
 // 1024:524288), so max_open_files is the bound that matters.
@@ -54,46 +41,133 @@ void RaiseOpenFileLimit(int64_t max_open_files) {
                  max_open_files, static_cast<int64_t>(limit.rlim_cur));
 }
 
-int RunDaemon(std::shared_ptr<const Setup> setup,
-              const std::function<void(boost::asio::io_context&)>& on_start) {
-  RaiseOpenFileLimit(setup->config.max_open_files);
-  boost::asio::io_context io;
-  Pipeline pipeline(io, setup);
-  HttpServer http([&pipeline](const HttpRequest& r) { return Route(r, pipeline); });
-  const Config& config = setup->config;
-  if (std::string error = http.Listen(config.listen_host, config.listen_port); !error.empty()) {
-    spdlog::error("{}", error);
-    return 1;
+// The daemon's parts and the one reload procedure both triggers share.
+class Daemon {
+ public:
+  explicit Daemon(const DaemonOptions& options)
+      : options_(options),
+        host_(io_, options.setup),
+        notifier_(io_, [this] { return host_.Current()->Summarize(); }),
+        http_([this](const HttpRequest& r) { return Route(r); }) {}
+
+  int Run() {
+    const Config& config = options_.setup->config;
+    RaiseOpenFileLimit(config.max_open_files);
+    if (std::string error = http_.Listen(config.listen_host, config.listen_port); !error.empty()) {
+      spdlog::error("{}", error);
+      return 1;
+    }
+    boost::asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
+    WaitForSignal(signals);
+    if (std::string error = host_.Start(); !error.empty()) {
+      spdlog::error("{}", error);
+      return 1;
+    }
+    reload_metrics_.Loaded(UnixSeconds());
+    http_.Start();
+    spdlog::info("errpulse listening on {}:{}, following {} source(s)", config.listen_host,
+                 http_.port(), config.sources.size());
+    notifier_.Ready();
+    notifier_.Start();
+    if (options_.on_start) options_.on_start(io_);
+    io_.run();
+    http_.Stop();  // no request holds the pipeline any more
+    spdlog::info("errpulse stopped");
+    return 0;
   }
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int signal) {
-        if (ec) return;
-        if (signal == SIGHUP) {
-          spdlog::warn("SIGHUP received: live reload is not implemented yet; restart "
-                       "errpulsed to apply a new config");
-          signals.async_wait(on_signal);
-          return;
-        }
-        spdlog::info("{} received, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-        pipeline.Stop();
-        io.stop();
-      };
-  signals.async_wait(on_signal);
-
-  if (std::string error = pipeline.Start(); !error.empty()) {
-    spdlog::error("{}", error);
-    return 1;
+ private:
+  void WaitForSignal(boost::asio::signal_set& signals) {
+    signals.async_wait([this, &signals](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      if (signal == SIGHUP) {
+        spdlog::info("SIGHUP received: reloading the configuration");
+        Reload();
+        WaitForSignal(signals);
+        return;
+      }
+      spdlog::info("{} received, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      notifier_.Stopping();
+      notifier_.Stop();
+      host_.Stop();
+      io_.stop();
+    });
   }
-  http.Start();
-  spdlog::info("errpulse listening on {}:{}, following {} source(s)", config.listen_host,
-               http.port(), config.sources.size());
-  if (on_start) on_start(io);
-  io.run();
-  http.Stop();
-  spdlog::info("errpulse stopped");
-  return 0;
-}
+
+  // Pipeline thread. Returns "" or why the running configuration was kept.
+  std::string Reload() {
+    if (!options_.reload) return "this errpulse (the demo) has no configuration file to reload";
+    notifier_.Reloading();
+    std::string report;
+    std::shared_ptr<const Setup> setup = options_.reload(&report);
+    std::string error;
+    if (!setup) {
+      while (!report.empty() && report.back() == '\n') report.pop_back();
+      error = "the new configuration is invalid:\n" + report;
+    } else {
+      if (!report.empty()) spdlog::warn("reload: {}", report);
+      error = host_.Reload(std::move(setup));
+    }
+    if (error.empty()) {
+      reload_metrics_.Loaded(UnixSeconds());
+      spdlog::info("configuration reloaded");
+    } else {
+      reload_metrics_.Failed();
+      spdlog::error("reload failed, still running on the previous configuration: {}", error);
+    }
+    notifier_.Ready();
+    return error;
+  }
+
+  // HTTP thread: runs the reload on the pipeline thread and waits for it.
+  HttpResponse ReloadFromHttp() {
+    auto done = std::make_shared<std::promise<std::string>>();
+    std::future<std::string> result = done->get_future();
+    boost::asio::post(io_, [this, done] { done->set_value(Reload()); });
+    if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
+      return {503, "text/plain; charset=utf-8", "reload still running after 60 s\n"};
+    const std::string error = result.get();
+    if (error.empty()) return {200, "text/plain; charset=utf-8", "configuration reloaded\n"};
+    return {500, "text/plain; charset=utf-8", "failed to reload config: " + error + "\n"};
+  }
+
+  HttpResponse Route(const HttpRequest& request) {
+    const std::string path = request.target.substr(0, request.target.find('?'));
+    if (path == "/-/reload") {
+      if (request.method != "POST" && request.method != "PUT")
+        return {405, "text/plain; charset=utf-8", "use POST to reload\n"};
+      return ReloadFromHttp();
+    }
+    if (request.method != "GET" && request.method != "HEAD")
+      return {405, "text/plain; charset=utf-8", "method not allowed\n"};
+    std::shared_ptr<Pipeline> pipeline = host_.Current();
+    if (path == "/metrics")
+      return {200, "text/plain; version=0.0.4; charset=utf-8",
+              pipeline->exporter().Scrape() + reload_metrics_.Scrape()};
+    if (path == "/api/v1/alerts") return {200, "application/json", pipeline->AlertsJson()};
+    if (path == "/-/healthy") return {200, "text/plain; charset=utf-8", "errpulse is healthy\n"};
+    if (path == "/-/ready") {
+      if (pipeline->ready()) return {200, "text/plain; charset=utf-8", "errpulse is ready\n"};
+      return {503, "text/plain; charset=utf-8", "errpulse is starting\n"};
+    }
+    if (path == "/")
+      return {200, "text/html; charset=utf-8",
+              "<!doctype html><title>errpulse</title><h1>errpulse</h1>"
+              "<p><a href=\"/metrics\">/metrics</a> &middot; <a href=\"/-/healthy\">/-/healthy</a>"
+              " &middot; <a href=\"/-/ready\">/-/ready</a></p>\n"};
+    return {404, "text/plain; charset=utf-8", "not found\n"};
+  }
+
+  const DaemonOptions& options_;
+  boost::asio::io_context io_;
+  PipelineHost host_;
+  ReloadMetrics reload_metrics_;
+  SystemdNotifier notifier_;
+  HttpServer http_;  // last: stopped and destroyed first
+};
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& options) { return Daemon(options).Run(); }
 
 }  // namespace errpulse

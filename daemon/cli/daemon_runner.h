@@ -1,6 +1,7 @@
-// RunDaemon: runs the pipeline and the HTTP endpoints until SIGTERM/SIGINT.
-// Shared by `errpulsed` and `errpulsed demo` (which adds its log writer
-// through `on_start`).
+// RunDaemon: runs the pipeline and the HTTP endpoints until SIGTERM/SIGINT,
+// reloading the configuration on SIGHUP and POST /-/reload. Shared by
+// `errpulsed run` and `errpulsed demo` (which adds its log writer through
+// `on_start`).
 //
 // Runs on the calling thread (the pipeline thread); the HTTP server has its own.
 #pragma once
@@ -9,13 +10,22 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "engine/setup.h"
 
 namespace errpulse {
 
-// Returns the exit status: 0 after a clean stop, 1 when it cannot listen.
-int RunDaemon(std::shared_ptr<const Setup> setup,
-              const std::function<void(boost::asio::io_context&)>& on_start = {});
+struct DaemonOptions {
+  std::shared_ptr<const Setup> setup;
+  // Loads and validates the configuration again for a reload: returns the new
+  // Setup, or nullptr with the diagnostics in `report`.
+  std::function<std::shared_ptr<const Setup>(std::string* report)> reload;
+  std::function<void(boost::asio::io_context&)> on_start;
+};
+
+// Returns the exit status: 0 after a clean stop, 1 when it cannot listen or
+// cannot open its state.
+int RunDaemon(const DaemonOptions& options);
 
 }  // namespace errpulse

@@ -141,10 +141,13 @@ int DemoCommand(const Args& raw) {
             << "  Ctrl-C stops it.\n"
             << std::flush;
   std::unique_ptr<DemoWriter> writer;
-  return RunDaemon(setup, [&](boost::asio::io_context& io) {
+  DaemonOptions options;
+  options.setup = setup;
+  options.on_start = [&](boost::asio::io_context& io) {
     writer = std::make_unique<DemoWriter>(io, dir, setup->catalog);
     writer->Start();
-  });
+  };
+  return RunDaemon(options);
 }
 
 }  // namespace errpulse

@@ -46,6 +46,14 @@ bool RejectUnknownOptions(const Args& args, const char* command) {
 }
 
 std::shared_ptr<const Setup> LoadSetup(const std::string& path, bool defaults_ok) {
+  std::string report;
+  auto setup = LoadSetup(path, defaults_ok, &report);
+  std::cerr << report;
+  return setup;
+}
+
+std::shared_ptr<const Setup> LoadSetup(const std::string& path, bool defaults_ok,
+                                       std::string* report) {
   Diagnostics diagnostics;
   std::optional<Config> config;
   struct stat st;
@@ -56,7 +64,7 @@ std::shared_ptr<const Setup> LoadSetup(const std::string& path, bool defaults_ok
   }
   std::shared_ptr<const Setup> setup;
   if (config) setup = Setup::Compile(std::move(*config), &diagnostics);
-  std::cerr << FormatDiagnostics(diagnostics);
+  *report = FormatDiagnostics(diagnostics);
   return setup;
 }
 

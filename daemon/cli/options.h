@@ -24,5 +24,9 @@ bool RejectUnknownOptions(const Args& args, const char* command);
 // file if it exists, else the built-in defaults when `defaults_ok`), then
 // compiles it. Prints diagnostics to stderr and returns nullptr on error.
 std::shared_ptr<const Setup> LoadSetup(const std::string& path, bool defaults_ok);
+// The same, with the diagnostics (FILE:LINE:COL: message lines) returned in
+// `report` instead of printed: for reloads, which log them.
+std::shared_ptr<const Setup> LoadSetup(const std::string& path, bool defaults_ok,
+                                       std::string* report);
 
 }  // namespace errpulse

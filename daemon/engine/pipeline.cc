@@ -68,9 +68,9 @@ Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> set
                                                 alerting.resend_interval_ms, std::move(destinations));
 }
 
-std::string Pipeline::Start() {
+std::string Pipeline::Start(const Snapshot* handed_over) {
   if (std::string error = store_.Open(); !error.empty()) return error;
-  std::vector<SourceStart> starts = Restore();
+  std::vector<SourceStart> starts = Restore(handed_over);
   PublishCommitted();  // the restored values were committed by the last run
   tailer_.Start(starts);
   committed_signature_ = ChangeSignature();
@@ -83,7 +83,8 @@ std::string Pipeline::Start() {
   return "";
 }
 
-std::vector<SourceStart> Pipeline::Restore() {
+std::vector<SourceStart> Pipeline::Restore(const Snapshot* handed_over) {
+  if (handed_over) return ResumeFrom(*handed_over);
   const Config& config = setup_->config;
   std::vector<SourceStart> starts(config.sources.size());
   Snapshot snapshot;
@@ -104,7 +105,20 @@ std::vector<SourceStart> Pipeline::Restore() {
     case StateStore::LoadResult::kLoaded:
       break;
   }
+  const size_t sources = snapshot.sources.size(), alerts = snapshot.alerts.size();
+  std::vector<SourceStart> resumed = ResumeFrom(std::move(snapshot));
   size_t files = 0;
+  for (const auto& start : resumed) files += start.files.size();
+  spdlog::info("restored state from {}: {} source(s), {} file(s), {} alert instance(s)",
+               store_.path(), sources, files, alerts);
+  return resumed;
+}
+
+// Sources are matched by name, so a reload or a restart with sources added,
+// removed or reordered keeps every remaining source's counts and offsets.
+std::vector<SourceStart> Pipeline::ResumeFrom(Snapshot snapshot) {
+  const Config& config = setup_->config;
+  std::vector<SourceStart> starts(config.sources.size());
   for (auto& saved : snapshot.sources) {
     size_t s = 0;
     while (s < config.sources.size() && config.sources[s].name != saved.name) ++s;
@@ -116,22 +130,33 @@ std::vector<SourceStart> Pipeline::Restore() {
     RestoreCounts(*setup_->catalog, saved, &counts_[s]);
     tailer_.RestoreStats(s, saved.tail);
     starts[s].mode = SourceStart::Mode::kResume;
-    files += saved.files.size();
     starts[s].files = std::move(saved.files);
     starts[s].known = std::move(saved.known);
     starts[s].committed_at_ms = snapshot.written_at_ms;
   }
   if (alerting_) alerting_->Import(snapshot.alerts);
-  spdlog::info("restored state from {}: {} source(s), {} file(s), {} alert instance(s)",
-               store_.path(), snapshot.sources.size(), files, snapshot.alerts.size());
   return starts;
 }
 
-void Pipeline::Stop() {
+Snapshot Pipeline::Stop() {
+  ready_ = false;
   tailer_.Stop();
   commit_timer_.cancel();
   evaluation_timer_.cancel();
-  Commit();
+  Snapshot last = Commit();
+  store_.Close();
+  return last;
+}
+
+Pipeline::Summary Pipeline::Summarize() const {
+  Summary summary;
+  for (size_t s = 0; s < counts_.size(); ++s) {
+    summary.files_open += tailer_.stats()[s].files_open;
+    summary.lag_bytes += tailer_.stats()[s].lag_bytes;
+    summary.lines += counts_[s].lines;
+    summary.errors += counts_[s].errors;
+  }
+  return summary;
 }
 
 void Pipeline::ScheduleEvaluation() {
@@ -214,7 +239,7 @@ void Pipeline::OnRoundDone() {
   });
 }
 
-void Pipeline::Commit() {
+Snapshot Pipeline::TakeSnapshot() const {
   Snapshot snapshot;
   snapshot.written_at_ms = WallClockMs();
   const Config& config = setup_->config;
@@ -229,6 +254,11 @@ void Pipeline::Commit() {
     snapshot.sources.push_back(std::move(state));
   }
   if (alerting_) snapshot.alerts = alerting_->Export();
+  return snapshot;
+}
+
+Snapshot Pipeline::Commit() {
+  Snapshot snapshot = TakeSnapshot();
   last_commit_ = std::chrono::steady_clock::now();
   committed_signature_ = ChangeSignature();
   if (std::string error = store_.Commit(snapshot); !error.empty()) {
@@ -244,6 +274,7 @@ void Pipeline::Commit() {
     exporter_.CommitSucceeded(static_cast<double>(snapshot.written_at_ms) / 1000.0);
   }
   PublishCommitted();
+  return snapshot;
 }
 
 TailStats Pipeline::CommittedTail(size_t source) const {

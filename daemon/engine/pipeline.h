@@ -9,9 +9,13 @@
 // and no counter goes backwards. Commits happen after a round of reads that
 // changed something, at most every commit_interval, and at shutdown.
 //
+// Reload (see PipelineHost) replaces the whole Pipeline: the old one stops and
+// hands its last snapshot to the new one, which resumes from it exactly as a
+// restart resumes from the state file, without the round trip through disk.
+//
 // Ownership: owns the counts, the exporter, the tailer and the state store;
-// shares the Setup. Everything but exporter().Scrape() and ready() runs on
-// the io_context's one thread.
+// shares the Setup. Everything but exporter().Scrape(), AlertsJson() and
+// ready() runs on the io_context's one thread.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -36,11 +40,25 @@ class Pipeline {
  public:
   Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> setup);
 
-  // Opens the state, restores it and starts following files. Returns an
-  // error message (e.g. the state directory is unusable), or "".
-  std::string Start();
-  // Stops reading and commits what was counted.
-  void Stop();
+  // Opens the state and starts following files, resuming from `handed_over`
+  // (a reload) or else from the state file. Returns an error message (e.g.
+  // the state directory is unusable), or "".
+  std::string Start(const Snapshot* handed_over = nullptr);
+  // Stops reading, commits what was counted, releases the state directory
+  // and returns the snapshot it committed (also when the commit failed).
+  // Pending handlers may still run: destroy the Pipeline from a handler
+  // posted after Stop() (PipelineHost does).
+  Snapshot Stop();
+
+  // A one-line summary for the service manager (systemd STATUS=).
+  struct Summary {
+    int64_t files_open = 0;
+    int64_t lag_bytes = 0;
+    uint64_t lines = 0;
+    uint64_t errors = 0;
+  };
+  Summary Summarize() const;
+  const std::shared_ptr<const Setup>& setup() const { return setup_; }
 
   // Thread-safe.
   const Exporter& exporter() const { return exporter_; }
@@ -49,10 +67,12 @@ class Pipeline {
   bool ready() const { return ready_.load(); }
 
  private:
-  std::vector<SourceStart> Restore();
+  std::vector<SourceStart> Restore(const Snapshot* handed_over);
+  std::vector<SourceStart> ResumeFrom(Snapshot snapshot);
+  Snapshot TakeSnapshot() const;
   void OnChunk(size_t source, std::string_view lines);
   void OnRoundDone();
-  void Commit();
+  Snapshot Commit();
   void PublishCommitted();
   void ScheduleEvaluation();
   void EvaluateAlerts();

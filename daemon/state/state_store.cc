@@ -17,8 +17,11 @@ namespace errpulse {
 
 StateStore::StateStore(std::string dir) : dir_(std::move(dir)), path_(dir_ + "/state") {}
 
-StateStore::~StateStore() {
-  if (lock_fd_ >= 0) ::close(lock_fd_);
+StateStore::~StateStore() { Close(); }
+
+void StateStore::Close() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // closing the descriptor drops the flock
+  lock_fd_ = -1;
 }
 
 std::string StateStore::Open() {

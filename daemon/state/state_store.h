@@ -34,6 +34,10 @@ class StateStore {
   // Returns an error message, or "" once the snapshot is durable.
   std::string Commit(const Snapshot& snapshot);
 
+  // Releases the lock, so another StateStore (a reloaded pipeline) can take
+  // the directory. Idempotent; the destructor calls it.
+  void Close();
+
   const std::string& path() const { return path_; }
 
  private:
