@@ -9,11 +9,13 @@
 
 #include "engine/pipeline.h"
 #include "http/http_server.h"
+#include "status/status_routes.h"
 
 namespace errpulse {
 namespace {
 
-HttpResponse Route(const HttpRequest& request, const Pipeline& pipeline) {
+HttpResponse Route(const HttpRequest& request, const Pipeline& pipeline,
+                   const ServerInfo& server) {
   const std::string path = request.target.substr(0, request.target.find('?'));
   if (request.method != "GET" && request.method != "HEAD")
     return {405, "text/plain; charset=utf-8", "method not allowed\n"};
@@ -26,11 +28,7 @@ HttpResponse Route(const HttpRequest& request, const Pipeline& pipeline) {
     if (pipeline.ready()) return {200, "text/plain; charset=utf-8", "errpulse is ready\n"};
     return {503, "text/plain; charset=utf-8", "errpulse is starting\n"};
   }
-  if (path == "/")
-    return {200, "text/html; charset=utf-8",
-            "<!doctype html><title>errpulse</title><h1>errpulse</h1>"
-            "<p><a href=\"/metrics\">/metrics</a> &middot; <a href=\"/-/healthy\">/-/healthy</a>"
-            " &middot; <a href=\"/-/ready\">/-/ready</a></p>\n"};
+  if (IsStatusPath(path)) return StatusResponse(request.target, pipeline.Status(), server);
   return {404, "text/plain; charset=utf-8", "not found\n"};
 }
 
@@ -59,12 +57,14 @@ int RunDaemon(std::shared_ptr<const Setup> setup,
   RaiseOpenFileLimit(setup->config.max_open_files);
   boost::asio::io_context io;
   Pipeline pipeline(io, setup);
-  HttpServer http([&pipeline](const HttpRequest& r) { return Route(r, pipeline); });
+  ServerInfo server{"", StatusClockMs()};  // for the status page; the address once bound
+  HttpServer http([&pipeline, &server](const HttpRequest& r) { return Route(r, pipeline, server); });
   const Config& config = setup->config;
   if (std::string error = http.Listen(config.listen_host, config.listen_port); !error.empty()) {
     spdlog::error("{}", error);
     return 1;
   }
+  server.listen = ListenAddress(config.listen_host, http.port());
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =
