@@ -152,14 +152,22 @@ void AlertDispatcher::Tick(int64_t now_ms) {
     d.receiver->Enqueue(FormatPayload(d.format, alerts, d.receiver->name()));
 }
 
+std::vector<ActiveAlert> AlertDispatcher::ActiveAlerts() const {
+  std::vector<ActiveAlert> alerts;
+  for (const auto& in : engine_.Instances())
+    alerts.push_back({Labels(*in.rule, in.labels), Annotations(*in.rule, in.labels, in.count),
+                      in.state, in.active_since_ms, in.count});
+  return alerts;
+}
+
 std::string AlertDispatcher::AlertsJson() const {
   nlohmann::json alerts = nlohmann::json::array();
-  for (const auto& in : engine_.Instances()) {
-    alerts.push_back({{"labels", Labels(*in.rule, in.labels)},
-                      {"annotations", Annotations(*in.rule, in.labels, in.count)},
-                      {"state", AlertStateName(in.state)},
-                      {"activeAt", Rfc3339(in.active_since_ms)},
-                      {"count", in.count}});
+  for (const auto& a : ActiveAlerts()) {
+    alerts.push_back({{"labels", a.labels},
+                      {"annotations", a.annotations},
+                      {"state", AlertStateName(a.state)},
+                      {"activeAt", Rfc3339(a.active_since_ms)},
+                      {"count", a.count}});
   }
   return nlohmann::json{{"status", "success"}, {"data", {{"alerts", alerts}}}}.dump();
 }

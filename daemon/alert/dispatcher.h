@@ -24,6 +24,16 @@
 
 namespace errpulse {
 
+// One pending or firing alert instance, as /api/v1/alerts and the status
+// page show it.
+struct ActiveAlert {
+  std::map<std::string, std::string> labels;  // alertname, `by` labels, rule labels, host
+  std::map<std::string, std::string> annotations;
+  AlertState state = AlertState::kInactive;
+  int64_t active_since_ms = 0;  // pending (or firing) since
+  uint64_t count = 0;           // errors in the window at the last evaluation
+};
+
 // A receiver and the payload shape it takes.
 struct Destination {
   std::unique_ptr<Receiver> receiver;
@@ -47,7 +57,8 @@ class AlertDispatcher {
   // Changes whenever an alert changes state: worth a commit.
   uint64_t generation() const { return generation_; }
 
-  // Current alerts as JSON (for /api/v1/alerts).
+  // Current alerts (pending and firing), and the same as JSON (for /api/v1/alerts).
+  std::vector<ActiveAlert> ActiveAlerts() const;
   std::string AlertsJson() const;
   // (alertname, state) -> instances, for errpulse_alerts.
   std::map<std::pair<std::string, std::string>, int> StateCounts() const;

@@ -14,6 +14,7 @@
 #include "http/http_server.h"
 #include "metrics/reload_metrics.h"
 #include "service/systemd_notifier.h"
+#include "status/status_routes.h"
 
 namespace errpulse {
 namespace {
@@ -57,6 +58,7 @@ class Daemon {
       spdlog::error("{}", error);
       return 1;
     }
+    server_.listen = ListenAddress(config.listen_host, http_.port());
     boost::asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
     WaitForSignal(signals);
     if (std::string error = host_.Start(); !error.empty()) {
@@ -150,11 +152,7 @@ class Daemon {
       if (pipeline->ready()) return {200, "text/plain; charset=utf-8", "errpulse is ready\n"};
       return {503, "text/plain; charset=utf-8", "errpulse is starting\n"};
     }
-    if (path == "/")
-      return {200, "text/html; charset=utf-8",
-              "<!doctype html><title>errpulse</title><h1>errpulse</h1>"
-              "<p><a href=\"/metrics\">/metrics</a> &middot; <a href=\"/-/healthy\">/-/healthy</a>"
-              " &middot; <a href=\"/-/ready\">/-/ready</a></p>\n"};
+    if (IsStatusPath(path)) return StatusResponse(request.target, pipeline->Status(), server_);
     return {404, "text/plain; charset=utf-8", "not found\n"};
   }
 
@@ -163,6 +161,7 @@ class Daemon {
   PipelineHost host_;
   ReloadMetrics reload_metrics_;
   SystemdNotifier notifier_;
+  ServerInfo server_{"", StatusClockMs()};  // for the status page; set before http_ starts
   HttpServer http_;  // last: stopped and destroyed first
 };
 

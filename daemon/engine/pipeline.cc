@@ -38,7 +38,9 @@ Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> set
           [this] { OnRoundDone(); }),
       store_(setup_->config.state_dir),
       commit_timer_(io),
-      evaluation_timer_(io) {
+      evaluation_timer_(io),
+      status_(setup_),
+      status_timer_(io) {
   if (setup_->alerts.empty()) return;
   const AlertingConfig& alerting = setup_->config.alerting;
   std::vector<Destination> destinations;
@@ -79,6 +81,8 @@ std::string Pipeline::Start(const Snapshot* handed_over) {
     EvaluateAlerts();
     ScheduleEvaluation();
   }
+  RefreshStatus();
+  ScheduleStatus();
   ready_ = true;
   return "";
 }
@@ -143,6 +147,7 @@ Snapshot Pipeline::Stop() {
   tailer_.Stop();
   commit_timer_.cancel();
   evaluation_timer_.cancel();
+  status_timer_.cancel();
   Snapshot last = Commit();
   store_.Close();
   return last;
@@ -272,6 +277,7 @@ Snapshot Pipeline::Commit() {
     if (commit_failing_) spdlog::info("state commits succeed again");
     commit_failing_ = false;
     exporter_.CommitSucceeded(static_cast<double>(snapshot.written_at_ms) / 1000.0);
+    last_commit_wall_ms_ = snapshot.written_at_ms;
   }
   PublishCommitted();
   return snapshot;
@@ -289,6 +295,20 @@ void Pipeline::PublishCommitted() {
     exporter_.PublishTailCounters(s, CommittedTail(s));
     exporter_.PublishTailGauges(s, tailer_.stats()[s]);
   }
+}
+
+void Pipeline::ScheduleStatus() {
+  status_timer_.expires_after(std::chrono::seconds(1));
+  status_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    RefreshStatus();
+    ScheduleStatus();
+  });
+}
+
+void Pipeline::RefreshStatus() {
+  status_.Refresh({counts_, tailer_, alerting_.get(), last_commit_wall_ms_, commit_failing_},
+                  WallClockMs());
 }
 
 }  // namespace errpulse

@@ -14,8 +14,8 @@
 // restart resumes from the state file, without the round trip through disk.
 //
 // Ownership: owns the counts, the exporter, the tailer and the state store;
-// shares the Setup. Everything but exporter().Scrape(), AlertsJson() and
-// ready() runs on the io_context's one thread.
+// shares the Setup. Everything but exporter().Scrape(), AlertsJson(), Status()
+// and ready() runs on the io_context's one thread.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -32,6 +32,7 @@
 #include "engine/source_counts.h"
 #include "metrics/exporter.h"
 #include "state/state_store.h"
+#include "status/status_publisher.h"
 #include "tail/tailer.h"
 
 namespace errpulse {
@@ -65,6 +66,8 @@ class Pipeline {
   // Current alerts as JSON (the /api/v1/alerts body).
   std::string AlertsJson() const;
   bool ready() const { return ready_.load(); }
+  // The status page's data, refreshed every second; nullptr before Start().
+  std::shared_ptr<const StatusSnapshot> Status() const { return status_.Latest(); }
 
  private:
   std::vector<SourceStart> Restore(const Snapshot* handed_over);
@@ -98,6 +101,13 @@ class Pipeline {
   mutable std::mutex alerts_json_mutex_;  // guards alerts_json_ (read by the HTTP thread)
   std::string alerts_json_;
   std::atomic<bool> ready_{false};
+
+  // Status page (status/): a snapshot every second from what is kept above.
+  void RefreshStatus();
+  void ScheduleStatus();
+  StatusPublisher status_;
+  boost::asio::steady_timer status_timer_;
+  int64_t last_commit_wall_ms_ = 0;  // last successful commit
 };
 
 }  // namespace errpulse

@@ -53,6 +53,18 @@ std::vector<FileRecord> Tailer::Records(size_t source) const {
   return records;
 }
 
+std::vector<FollowedFile> Tailer::Followed(size_t source) const {
+  std::vector<FollowedFile> files;
+  auto add = [&](const FileTailer& file, bool retired) {
+    files.push_back({file.path(), file.read_offset(), file.known_size, retired, file.parked()});
+  };
+  for (const auto& [key, file] : active_)
+    if (key.first == source) add(*file, /*retired=*/false);
+  for (const auto& file : retired_)
+    if (file->source() == source) add(*file, /*retired=*/true);
+  return files;
+}
+
 uint64_t Tailer::PendingBytes(size_t source) const {
   uint64_t pending = 0;
   for (const auto& [key, file] : active_)

@@ -63,6 +63,15 @@ struct SourceStart {
   int64_t committed_at_ms = 0;     // kResume only: wall-clock time of the commit
 };
 
+// One followed file as the status page shows it.
+struct FollowedFile {
+  std::string path;
+  uint64_t offset = 0;  // bytes read so far (including an unfinished last line)
+  uint64_t size = 0;    // size when last looked at (every read, fstat every poll)
+  bool retired = false; // rotated away, being read to its end
+  bool parked = false;  // closed for max_open_files, reopened when it grows
+};
+
 class Tailer {
  public:
   // Called after every round of reads, so the caller can publish counts.
@@ -92,6 +101,8 @@ class Tailer {
   uint64_t generation() const { return generation_; }
   // Files currently followed (for status output).
   size_t open_files() const;
+  // Every followed file of `source` with its offset and size (status page).
+  std::vector<FollowedFile> Followed(size_t source) const;
 
  private:
   using Key = std::pair<size_t, std::string>;  // (source, path)

@@ -2,6 +2,7 @@
 # Runs `promtool check metrics` on a real scrape of the running daemon, after
 # it has counted catalogued, unknown and success lines. Fails on any finding.
 set -euo pipefail
+. "$(dirname "$0")/errpulsed_lib.sh"
 errpulsed=$1
 dir=$(mktemp -d)
 pid=
@@ -17,16 +18,9 @@ sources:
 YAML
 printf '%s\n' '{"ActionStatus":"FAIL","ErrorCode":60007}' 'onError(-2340, "x")' \
   'code: 8010' '{"ErrorCode":0}' 'plain line' > "$dir/app.log"
-"$errpulsed" --config "$dir/errpulse.yaml" 2>"$dir/log" &
-pid=$!
 # Port 0: the daemon picks a free port and logs it.
-port=
-for _ in $(seq 1 250); do
-  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/log")
-  [ -n "$port" ] && break
-  sleep 0.02
-done
-[ -n "$port" ] || { cat "$dir/log"; echo "daemon did not start"; exit 1; }
+start_errpulsed "$errpulsed" "$dir/errpulse.yaml" "$dir/log" ||
+  { cat "$dir/log"; echo "daemon did not start"; exit 1; }
 for _ in $(seq 1 250); do
   if curl -sf "http://127.0.0.1:$port/metrics" -o "$dir/scrape" &&
      grep -q '^errpulse_lines_total{source="app"} 5' "$dir/scrape"; then

@@ -1,0 +1,61 @@
+// StatusPublisher: builds the StatusSnapshot on the pipeline thread and hands
+// it to the HTTP thread. Refresh() (pipeline thread, at most once a second)
+// reads the counts, the tailer and the alerts the pipeline already keeps,
+// offers the code totals to the history every 10 s, and swaps in a new
+// immutable snapshot under a mutex; Latest() (any thread) takes a reference
+// to it. Nothing is done per line.
+//
+// Ownership: owned by the Pipeline; shares its Setup. Refresh() is not
+// thread-safe (pipeline thread only); Latest() is.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "alert/dispatcher.h"
+#include "engine/setup.h"
+#include "engine/source_counts.h"
+#include "status/code_history.h"
+#include "status/status_snapshot.h"
+#include "tail/tailer.h"
+
+namespace errpulse {
+
+// What the pipeline hands to Refresh(): references to what it owns.
+struct StatusInputs {
+  const std::vector<SourceCounts>& counts;
+  const Tailer& tailer;
+  const AlertDispatcher* alerting;  // nullptr without alert rules
+  int64_t last_commit_ms;           // 0: none yet
+  bool commit_failing;
+};
+
+class StatusPublisher {
+ public:
+  // How often the code totals are sampled, and the windows shown.
+  static constexpr int64_t kSampleEveryMs = 10'000;
+  static constexpr int64_t kTopWindowsMs[] = {5 * 60'000, 15 * 60'000};
+  static constexpr int64_t kDomainWindowsMs[] = {60'000, 5 * 60'000, 15 * 60'000};
+  static constexpr size_t kTopCodes = 10;
+
+  explicit StatusPublisher(std::shared_ptr<const Setup> setup);
+
+  // Pipeline thread: takes a new snapshot at wall-clock `now_ms`.
+  void Refresh(const StatusInputs& in, int64_t now_ms);
+  // Any thread: the latest snapshot, or nullptr before the first Refresh().
+  std::shared_ptr<const StatusSnapshot> Latest() const;
+
+ private:
+  void AddCounts(const CodeTotals& now, StatusSnapshot* out) const;
+
+  std::shared_ptr<const Setup> setup_;
+  std::string host_;
+  CodeHistory history_;
+  std::optional<CodeTotals> start_;  // the totals at the first Refresh()
+  mutable std::mutex mutex_;         // guards latest_
+  std::shared_ptr<const StatusSnapshot> latest_;
+};
+
+}  // namespace errpulse
