@@ -13,14 +13,15 @@ case "$mode" in
   *) echo "usage: bash tests/bootstrap.sh demo|test" >&2; exit 2 ;;
 esac
 
-# What the build needs, then what the tests need (promtool, curl, logrotate, clang,
-# its libFuzzer runtime, and chromium for the status page test).
+# What the build needs, then what the tests need (promtool and prometheus, python3
+# for the dashboard and fleet-rule checks, curl, logrotate, clang and its
+# libFuzzer runtime, chromium for the status page test).
 packages=(ca-certificates git cmake ninja-build g++ pkg-config
           libboost-dev libboost-system-dev libre2-dev libspdlog-dev prometheus-cpp-dev
           libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libssl-dev libsystemd-dev libgtest-dev libgmock-dev)
 if [ "$mode" = test ]; then
-  packages+=(prometheus prometheus-alertmanager curl openssl logrotate gzip clang libclang-rt-14-dev
-             chromium)
+  packages+=(prometheus prometheus-alertmanager python3 curl openssl logrotate gzip clang
+             libclang-rt-14-dev chromium)
 fi
 
 missing=()
