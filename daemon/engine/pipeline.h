@@ -68,6 +68,8 @@ class Pipeline {
   bool ready() const { return ready_.load(); }
   // The status page's data, refreshed every second; nullptr before Start().
   std::shared_ptr<const StatusSnapshot> Status() const { return status_.Latest(); }
+  // Before Start(): keep the status page's recent history across a reload.
+  void ContinueStatusFrom(const Pipeline& previous) { status_.ContinueFrom(previous.status_); }
 
  private:
   std::vector<SourceStart> Restore(const Snapshot* handed_over);

@@ -51,6 +51,7 @@ std::string PipelineHost::Reload(std::shared_ptr<const Setup> setup) {
 
   const Snapshot handover = old->Stop();
   std::shared_ptr<Pipeline> next = Make(setup);
+  next->ContinueStatusFrom(*old);
   std::string error = next->Start(&handover);
   if (error.empty()) {
     Replace(std::move(next));
@@ -59,6 +60,7 @@ std::string PipelineHost::Reload(std::shared_ptr<const Setup> setup) {
   next->Stop();
   spdlog::error("the reloaded config cannot start ({}); going on with the previous one", error);
   std::shared_ptr<Pipeline> previous = Make(old->setup());
+  previous->ContinueStatusFrom(*old);
   if (std::string again = previous->Start(&handover); !again.empty()) {
     // Only the state directory can refuse twice (e.g. it was removed just
     // now): keep counting in memory on the old setup; commits report why.

@@ -126,4 +126,9 @@ std::shared_ptr<const StatusSnapshot> StatusPublisher::Latest() const {
   return latest_;
 }
 
+void StatusPublisher::ContinueFrom(const StatusPublisher& previous) {
+  history_ = previous.history_;  // totals are keyed by code: valid across catalogs
+  start_ = previous.start_;
+}
+
 }  // namespace errpulse

@@ -44,6 +44,10 @@ class StatusPublisher {
 
   // Pipeline thread: takes a new snapshot at wall-clock `now_ms`.
   void Refresh(const StatusInputs& in, int64_t now_ms);
+  // Pipeline thread, before the first Refresh(): continue the recent-minutes
+  // history and the "since start" base of the publisher a reload replaces,
+  // so a reload does not blank the page's last 15 minutes.
+  void ContinueFrom(const StatusPublisher& previous);
   // Any thread: the latest snapshot, or nullptr before the first Refresh().
   std::shared_ptr<const StatusSnapshot> Latest() const;
 

@@ -101,6 +101,12 @@ TEST_F(ReloadFixture, SighupAddsASourceAndKeepsEveryCountAndOffset) {
             9);
   EXPECT_EQ(ept::MetricValue(text, "errpulse_errors_total", {"source=\"b\"", "code=\"60007\""}),
             2);
+  // The status page's recent minutes go on across the reload: all 11 errors
+  // are in its last 5 minutes, not only the 6 counted since.
+  ASSERT_TRUE(ept::WaitFor([&] {
+    auto status = nlohmann::json::parse(ept::HttpGet(port_, "/api/v1/status").body);
+    return status["data"]["top_codes"]["5m"]["errors"] == 11;
+  })) << ept::HttpGet(port_, "/api/v1/status").body;
 
   // And it all survives a restart: the reload committed the same state.
   EXPECT_EQ(daemon_->StopWith(SIGTERM), 0);
