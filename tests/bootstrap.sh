@@ -14,12 +14,14 @@ case "$mode" in
 esac
 
 # What the build needs, then what the tests need (promtool, curl, logrotate, clang
-# and its libFuzzer runtime).
+# and its libFuzzer runtime, dpkg-dev for the .deb's dpkg-shlibdeps, debootstrap to
+# install it in a clean Debian root).
 packages=(ca-certificates git cmake ninja-build g++ pkg-config
           libboost-dev libboost-system-dev libre2-dev libspdlog-dev prometheus-cpp-dev
           libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libssl-dev libgtest-dev libgmock-dev)
 if [ "$mode" = test ]; then
-  packages+=(prometheus prometheus-alertmanager curl openssl logrotate gzip clang libclang-rt-14-dev)
+  packages+=(prometheus prometheus-alertmanager curl openssl logrotate gzip clang libclang-rt-14-dev
+             dpkg-dev debootstrap)
 fi
 
 missing=()
