@@ -7,14 +7,11 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 root=${1:-/var/tmp/errpulse-deb12}
-mirror=$(grep -h -m1 -o 'https\?://[^ ]*debian/\?$' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -1 || true)
-[ -n "$mirror" ] || mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources)
+. "$repo/tests/support/debian_root.sh"
+mirror=$(debian_mirror)
 command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap
 
-cleanup() {
-  for m in proc sys dev/pts dev; do umount -l "$root/$m" 2>/dev/null || true; done
-}
-trap cleanup EXIT
+trap 'unmount_under "$root"' EXIT
 
 if [ ! -x "$root/bin/bash" ]; then
   debootstrap --variant=minbase bookworm "$root" "$mirror"
