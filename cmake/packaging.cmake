@@ -64,7 +64,8 @@ set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # adduser: the postinst's fallback when systemd-sysusers is not there.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# procps: /bin/kill, which the unit's ExecReload uses.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, procps")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
   "error-code metrics and alerts for live-room SDK logs")
 # The long description; cpack puts the summary above it.

@@ -61,8 +61,8 @@ field() { dpkg-deb -f "$deb" "$1"; }
 field Maintainer | grep -q '^[^<]\+ <[^>]\+@[^>]\+>$' || fail "Maintainer: $(field Maintainer)"
 depends=$(field Depends)
 echo "Depends: $depends"
-# adduser by hand; the libraries only by dpkg-shlibdeps, with versions.
-for dep in adduser 'libc6 (>=' 'libstdc++6 (>=' 'libre2-' 'libyaml-cpp' 'libprometheus-cpp-core' \
+# adduser and procps by hand; the libraries only by dpkg-shlibdeps, with versions.
+for dep in adduser procps 'libc6 (>=' 'libstdc++6 (>=' 'libre2-' 'libyaml-cpp' 'libprometheus-cpp-core' \
            'libspdlog' 'libssl3 (>=' 'zlib1g (>='; do
   case ", $depends" in *", $dep"*) ;; *) fail "Depends lacks '$dep'" ;; esac
 done

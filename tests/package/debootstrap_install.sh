@@ -11,6 +11,10 @@
 #      the user made by systemd-sysusers from the shipped file; the unit passes
 #      `systemd-analyze verify`; errpulsed run as errpulse (as the unit runs it)
 #      counts a sample log that only root and adm may read and writes its state.
+#   3. booted with systemd-nspawn (systemd as PID 1): the installed, enabled unit
+#      driven by systemctl (tests/systemd/inside_container.sh): Type=notify start
+#      and STATUS=, counting a root:adm log inside the sandbox, reload good and
+#      bad, the watchdog restarting a hung daemon, stop.
 # Root, network (Debian packages only); 1-1.5 minutes with a warm cache, about 2 cold.
 # Exits 77 (skipped) when not run as root.
 # The root is made under BUILD_DIR/debootstrap/ from a cached tarball of the .debs
@@ -193,6 +197,15 @@ echo "systemd-analyze verify: clean (and it does flag a broken copy: $(head -1 "
 step "2. errpulsed as the errpulse user on a root:adm 0640 log in /var/log"
 run_as_errpulse
 step "2. remove, purge"
+remove_and_purge
+
+step "3. booted under systemd (systemd-nspawn): the installed unit, driven by systemctl"
+apt_in_root install --no-install-recommends systemd-sysv curl > "$work/apt.log" 2>&1 ||
+  { tail -30 "$work/apt.log"; fail "apt-get install systemd-sysv curl"; }
+apt_in_root install "$debname" > "$work/apt.log" 2>&1 || { tail -30 "$work/apt.log"; fail "apt-get install"; }
+boot_and_run "$root" "$repo/tests/systemd/inside_container.sh" || fail "the unit under systemd"
+unmount_under "$root" || fail "cannot unmount what nspawn left under $root"
+step "3. remove, purge"
 remove_and_purge
 
 cp -n "$root"/var/cache/apt/archives/*.deb "$apt_cache/" 2>/dev/null || true

@@ -18,6 +18,14 @@ series='errpulse_errors_total{category="rate_limit",code="60007",domain="rest_co
 line='{"ActionStatus":"FAIL","ErrorCode":60007,"ErrorInfo":"over limit"}'
 log=/var/log/liveroom/sdk/room.log
 
+# Installed from the .deb, the unit is enabled and came up at boot; the test
+# starts it again on logs it makes, from an empty state.
+if systemctl is-enabled -q errpulse; then
+  systemctl is-active errpulse || fail "enabled, but not running after boot"
+fi
+systemctl stop errpulse
+rm -rf /var/lib/errpulse/*
+
 # Logs as Debian keeps them: root:adm, not world-readable.
 mkdir -p /var/log/liveroom/sdk
 chown root:adm /var/log/liveroom /var/log/liveroom/sdk
