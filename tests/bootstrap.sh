@@ -13,13 +13,14 @@ case "$mode" in
   *) echo "usage: bash tests/bootstrap.sh demo|test" >&2; exit 2 ;;
 esac
 
-# What the build needs, then what the tests need (promtool, curl, logrotate, clang
-# and its libFuzzer runtime).
+# What the build needs, then what the tests need (promtool, curl, htpasswd for
+# bcrypt hashes, logrotate, clang and its libFuzzer runtime).
 packages=(ca-certificates git cmake ninja-build g++ pkg-config
           libboost-dev libboost-system-dev libre2-dev libspdlog-dev prometheus-cpp-dev
-          libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libssl-dev libgtest-dev libgmock-dev)
+          libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libssl-dev libcrypt-dev libgtest-dev libgmock-dev)
 if [ "$mode" = test ]; then
-  packages+=(prometheus prometheus-alertmanager curl openssl logrotate gzip clang libclang-rt-14-dev)
+  packages+=(prometheus prometheus-alertmanager curl openssl apache2-utils logrotate gzip clang
+             libclang-rt-14-dev)
 fi
 
 missing=()

@@ -55,13 +55,15 @@ void RaiseOpenFileLimit(int64_t max_open_files) {
 }
 
 int RunDaemon(std::shared_ptr<const Setup> setup,
-              const std::function<void(boost::asio::io_context&)>& on_start) {
+              const std::function<void(boost::asio::io_context&)>& on_start,
+              std::shared_ptr<const WebConfig> web_config) {
   RaiseOpenFileLimit(setup->config.max_open_files);
   boost::asio::io_context io;
   Pipeline pipeline(io, setup);
   HttpServer http([&pipeline](const HttpRequest& r) { return Route(r, pipeline); });
   const Config& config = setup->config;
-  if (std::string error = http.Listen(config.listen_host, config.listen_port); !error.empty()) {
+  if (std::string error = http.Listen(config.listen_host, config.listen_port, web_config);
+      !error.empty()) {
     spdlog::error("{}", error);
     return 1;
   }

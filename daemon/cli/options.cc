@@ -60,4 +60,12 @@ std::shared_ptr<const Setup> LoadSetup(const std::string& path, bool defaults_ok
   return setup;
 }
 
+std::shared_ptr<const WebConfig> LoadWebConfigFile(const std::string& path) {
+  Diagnostics diagnostics;
+  auto web = LoadWebConfig(path, &diagnostics);
+  std::cerr << FormatDiagnostics(diagnostics);
+  if (!web) return nullptr;
+  return std::make_shared<const WebConfig>(std::move(*web));
+}
+
 }  // namespace errpulse

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "engine/setup.h"
+#include "http/web_config.h"
 
 namespace errpulse {
 
@@ -24,5 +25,9 @@ bool RejectUnknownOptions(const Args& args, const char* command);
 // file if it exists, else the built-in defaults when `defaults_ok`), then
 // compiles it. Prints diagnostics to stderr and returns nullptr on error.
 std::shared_ptr<const Setup> LoadSetup(const std::string& path, bool defaults_ok);
+
+// Loads the web config file (--web.config.file) with its certificate and key.
+// Prints diagnostics to stderr and returns nullptr on error.
+std::shared_ptr<const WebConfig> LoadWebConfigFile(const std::string& path);
 
 }  // namespace errpulse
