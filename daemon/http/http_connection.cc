@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <array>
 #include <chrono>
 #include <optional>
 #include <type_traits>
@@ -28,6 +29,7 @@ constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kHeaderTimeout = std::chrono::seconds(10);
 constexpr auto kBodyTimeout = std::chrono::seconds(10);
 constexpr auto kWriteTimeout = std::chrono::seconds(10);
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -87,7 +89,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       Lowest().expires_after(kWriteTimeout);
       boost::asio::async_write(
           Lowest().socket(), boost::asio::buffer(kPlainRequestOnTlsPort),
-          [self = this->shared_from_this()](beast::error_code, size_t) { self->CloseSocket(); });
+          [self = this->shared_from_this()](beast::error_code, size_t) { self->Linger(); });
       return;
     }
     spdlog::debug("TLS handshake with {} failed: {}", Peer(), ec.message());
@@ -195,18 +197,36 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
                       });
   }
 
-  // TLS: close_notify first when the session is still usable.
+  // Graceful: TLS sends close_notify first; plain HTTP lingers.
   void Close(bool graceful) {
+    if (!graceful) return CloseSocket();
     if constexpr (kTls) {
-      if (graceful) {
-        Lowest().expires_after(kWriteTimeout);
-        stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
-          self->CloseSocket();
-        });
-        return;
-      }
+      Lowest().expires_after(kWriteTimeout);
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        self->CloseSocket();
+      });
+    } else {
+      Linger();
     }
-    CloseSocket();
+  }
+
+  // After the last answer: FIN, then read (and drop) what the client still
+  // sends for a moment, so that closing with its unread bytes does not reset
+  // the connection before it has read the answer (a 413 for a body too
+  // large, the 400 for plain HTTP on the TLS port).
+  void Linger() {
+    beast::error_code ignored;
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Lowest().expires_after(kLingerTimeout);
+    Drain();
+  }
+
+  void Drain() {
+    Lowest().async_read_some(boost::asio::buffer(drain_),
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               if (ec) return self->CloseSocket();
+                               self->Drain();
+                             });
   }
 
   void CloseSocket() {
@@ -228,6 +248,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   boost::asio::thread_pool::executor_type bcrypt_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::array<char, 4096> drain_;
 };
 
 }  // namespace

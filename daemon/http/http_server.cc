@@ -47,6 +47,28 @@ std::string HttpServer::Listen(const std::string& host, uint16_t port,
   return "";
 }
 
+void HttpServer::ReloadWebConfigIfChanged() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_look_ < std::chrono::seconds(1)) return;
+  last_look_ = now;
+  const auto config = context_->State()->config;
+  if (!config || config->file.empty()) return;
+  const std::string versions = config->CurrentFileVersions();
+  if (versions == config->file_versions || versions == rejected_versions_) return;
+  Diagnostics diagnostics;
+  auto web = LoadWebConfig(config->file, &diagnostics);
+  if (!web) {
+    rejected_versions_ = versions;
+    std::string why = FormatDiagnostics(diagnostics);
+    if (!why.empty()) why.pop_back();
+    spdlog::error("web config {} changed on disk but is invalid; the one in force stays:\n{}",
+                  config->file, why);
+    return;
+  }
+  spdlog::info("web config {} changed on disk, now in force: {}", config->file, web->Summary());
+  SetWebConfig(std::make_shared<const WebConfig>(std::move(*web)));
+}
+
 void HttpServer::Accept() {
   acceptor_.async_accept(
       boost::asio::make_strand(io_),
@@ -57,6 +79,7 @@ void HttpServer::Accept() {
             boost::system::error_code ignored;
             socket.close(ignored);
           } else {
+            ReloadWebConfigIfChanged();
             StartConnection(std::move(socket), context_, bcrypt_.get_executor());
           }
         }

@@ -13,6 +13,11 @@
 // runs on a thread of its own, so a wrong password does not stall other
 // clients.
 //
+// Like the exporter toolkit, which reads its web config on every request, the
+// server picks up a changed web config, certificate, key or client CA file by
+// itself: it looks at most once a second, when a connection arrives. A
+// changed file that is invalid is logged and the web config in force stays.
+//
 // Ownership: owns its acceptor, its threads and the web config in force.
 // Handler is called on the server thread. SetWebConfig is thread-safe.
 #pragma once
@@ -21,6 +26,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -54,6 +60,8 @@ class HttpServer {
 
  private:
   void Accept();
+  // Server thread only (see above).
+  void ReloadWebConfigIfChanged();
 
   std::shared_ptr<ServerContext> context_;
   boost::asio::io_context io_;
@@ -63,6 +71,10 @@ class HttpServer {
   boost::asio::thread_pool bcrypt_{1};
   std::thread thread_;
   uint16_t port_ = 0;
+  // Server thread only: when the files were last looked at, and the versions
+  // of them that failed to load (not reported twice).
+  std::chrono::steady_clock::time_point last_look_;
+  std::string rejected_versions_;
 };
 
 }  // namespace errpulse

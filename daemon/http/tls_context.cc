@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
+#include <openssl/opensslv.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -287,11 +288,23 @@ std::shared_ptr<ssl::context> BuildTlsContext(const TlsServerConfig& config,
   }
   SSL_CTX_set_min_proto_version(native, config.min_version);
   SSL_CTX_set_max_proto_version(native, config.max_version);
+  bool ok = true;
+  // OpenSSL 3 refuses TLS 1.0 and 1.1 at security level 1 and above (Debian's
+  // default is 2): a lower min_version is harmless, a lower max_version
+  // would fail every handshake.
+  if (OPENSSL_VERSION_NUMBER >= 0x30000000L && SSL_CTX_get_security_level(native) >= 1 &&
+      config.max_version < kTls12) {
+    Report(diagnostics, config.max_version_at,
+           "max_version is below TLS12, and this system's OpenSSL (security level " +
+               std::to_string(SSL_CTX_get_security_level(native)) +
+               ") allows no TLS version below 1.2: no handshake could succeed");
+    ok = false;
+  }
   // Resumed sessions with client certificates need an id context, or they fail.
   static const unsigned char kSessionContext[] = "errpulse";
   SSL_CTX_set_session_id_context(native, kSessionContext, sizeof(kSessionContext) - 1);
 
-  bool ok = LoadCertificateAndKey(*context, config, diagnostics);
+  if (!LoadCertificateAndKey(*context, config, diagnostics)) ok = false;
   if (const std::string ciphers = Join(config.cipher_suites); !ciphers.empty()) {
     if (SSL_CTX_set_cipher_list(native, ciphers.c_str()) != 1) {
       Report(diagnostics, config.cipher_suites_at,

@@ -60,6 +60,7 @@ struct TlsServerConfig {
   Diagnostic client_ca_at;
   Diagnostic cipher_suites_at;
   Diagnostic curves_at;
+  Diagnostic max_version_at;
 };
 
 // Go's name (as listed by crypto/tls CipherSuites(), e.g.

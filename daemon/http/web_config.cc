@@ -5,6 +5,8 @@
 #include <limits>
 #include <set>
 
+#include <sys/stat.h>
+
 #include "common/paths.h"
 #include "common/yaml_reader.h"
 #include "http/basic_auth.h"
@@ -149,6 +151,7 @@ void ReadTls(YamlReader& reader, const YAML::Node& node, const std::string& base
 
   ReadTlsVersion(reader, node["min_version"], "min_version", &tls->min_version);
   ReadTlsVersion(reader, node["max_version"], "max_version", &tls->max_version);
+  tls->max_version_at = reader.Where(node["max_version"] ? node["max_version"] : node);
   if (tls->min_version > tls->max_version)
     reader.Error(node["max_version"] ? node["max_version"] : node["min_version"],
                  "max_version is below min_version: no TLS version is left");
@@ -257,6 +260,23 @@ void ReadRateLimit(YamlReader& reader, const YAML::Node& node, RateLimitConfig* 
                  "would ever pass)");
 }
 
+// "dev:inode:size:mtime" of each path ("-" when it cannot be seen).
+std::string FileVersions(const std::vector<std::string>& paths) {
+  std::string out;
+  for (const auto& path : paths) {
+    struct stat st;
+    if (path.empty()) continue;
+    if (::stat(path.c_str(), &st) != 0) {
+      out += "-;";
+      continue;
+    }
+    out += std::to_string(st.st_dev) + ':' + std::to_string(st.st_ino) + ':' +
+           std::to_string(st.st_size) + ':' + std::to_string(st.st_mtim.tv_sec) + '.' +
+           std::to_string(st.st_mtim.tv_nsec) + ';';
+  }
+  return out;
+}
+
 std::optional<WebConfig> ReadWebConfig(YamlReader& reader, const std::optional<YAML::Node>& root,
                                        const std::string& base_dir, Diagnostics* diagnostics) {
   const size_t errors_before = diagnostics->size();
@@ -277,14 +297,15 @@ std::optional<WebConfig> ReadWebConfig(YamlReader& reader, const std::optional<Y
 
 }  // namespace
 
+std::string WebConfig::CurrentFileVersions() const {
+  return FileVersions({file}) + FileVersions({tls.cert_file, tls.key_file, tls.client_ca_file});
+}
+
 std::string WebConfig::Summary() const {
-  std::string out;
-  if (tls_context || tls.enabled) {
-    out = "TLS on (client certificates: " + tls.client_auth_name + "; HTTP/1.1";
-    out += http2 ? ", http2 not offered)" : ")";
-  } else {
-    out = "TLS off";
-  }
+  // errpulse speaks HTTP/1.1 only: `http2` is accepted and has no effect.
+  std::string out = tls.enabled ? "TLS on (client_auth_type " + tls.client_auth_name +
+                                      ", HTTP/1.1 only)"
+                                : "TLS off";
   out += basic_auth_users.empty()
              ? ", no basic auth"
              : ", basic auth for " + std::to_string(basic_auth_users.size()) + " user(s)";
@@ -303,8 +324,12 @@ std::optional<WebConfig> ParseWebConfig(const std::string& text, const std::stri
 
 std::optional<WebConfig> LoadWebConfig(const std::string& path, Diagnostics* diagnostics) {
   YamlReader reader(path, diagnostics);
+  const std::string own_version = FileVersions({path});
   auto web = ReadWebConfig(reader, reader.LoadFile(), DirName(path), diagnostics);
-  if (!web || !web->tls.enabled) return web;
+  if (!web) return web;
+  web->file_versions =
+      own_version + FileVersions({web->tls.cert_file, web->tls.key_file, web->tls.client_ca_file});
+  if (!web->tls.enabled) return web;
   web->tls_context = BuildTlsContext(web->tls, diagnostics);
   if (!web->tls_context) return std::nullopt;
   return web;

@@ -12,6 +12,10 @@
 // web config file's directory. LoadWebConfig also loads the certificate and
 // key, so a file that loads is a file the server can use.
 //
+// The toolkit reads the file on every request, so renewed certificates and
+// edited users apply at once; HttpServer does the same when the files change
+// (see HttpServer::ReloadWebConfigIfChanged).
+//
 // Immutable after loading; shared as std::shared_ptr<const WebConfig>;
 // thread-safe to read.
 #pragma once
@@ -43,7 +47,12 @@ struct WebConfig {
   std::vector<std::pair<std::string, std::string>> headers;  // added to every response
   std::map<std::string, std::string> basic_auth_users;       // user -> bcrypt hash (secret)
   RateLimitConfig rate_limit;
+  // Device, inode, size and modification time of this file and of the
+  // certificate, key and client CA files it names, taken before they were
+  // read (LoadWebConfig): compare with CurrentFileVersions() to see a change.
+  std::string file_versions;
 
+  std::string CurrentFileVersions() const;
   // "TLS (RequireAndVerifyClientCert), basic auth for 2 user(s)": for logs and `check`.
   std::string Summary() const;
 };

@@ -127,6 +127,19 @@ TEST_F(TlsContextTest, EncryptedKeyFailsWithoutPrompting) {
                   " is encrypted; encrypted keys are not supported");
 }
 
+TEST_F(TlsContextTest, MaxVersionBelowWhatOpenSslAllows) {
+  ExpectError("tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n"
+              "  min_version: TLS10\n  max_version: TLS11\n",
+              5, 16, "max_version is below TLS12, and this system's OpenSSL (security level ");
+  // A low min_version alone is fine: TLS 1.2 and 1.3 remain.
+  std::optional<WebConfig> web;
+  const std::string errors = Load(
+      "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n"
+      "  min_version: TLS10\n",
+      &web);
+  EXPECT_TRUE(web) << errors;
+}
+
 TEST_F(TlsContextTest, ClientCaWithoutCertificates) {
   t::WriteFile(dir_->File("empty-ca.pem"), "# no certificates here\n");
   ExpectError("tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n"

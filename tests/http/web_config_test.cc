@@ -109,7 +109,7 @@ rate_limit:
   EXPECT_EQ(web->rate_limit.interval_ns, 90'000'000'000);
   EXPECT_EQ(web->rate_limit.burst, 5);
   EXPECT_EQ(web->Summary(),
-            "TLS on (client certificates: RequireAndVerifyClientCert; HTTP/1.1), basic auth for "
+            "TLS on (client_auth_type RequireAndVerifyClientCert, HTTP/1.1 only), basic auth for "
             "2 user(s), 3 extra header(s), rate limit 1 request per 90000ms (burst 5)");
 }
 

@@ -191,6 +191,50 @@ TEST_F(WebConfigTest, TlsAndBasicAuthGuardEveryPath) {
   EXPECT_TRUE(Contains(log, "TLS on")) << log;
 }
 
+// As with the toolkit, which reads the file on every request: an edited web
+// config, a renewed certificate and a broken file need no restart (a broken
+// file is logged and the one in force stays).
+TEST_F(WebConfigTest, ChangedFilesApplyWithoutRestart) {
+  const std::string users = "basic_auth_users:\n  " + std::string(kUser) + ": " +
+                            Htpasswd(kUser, kPassword) + "\n";
+  const std::string tls =
+      "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n";
+  Daemon daemon(dir_, "live", tls + users);
+  ASSERT_TRUE(daemon.listening) << daemon.process->Log();
+  const std::string ca = dir_.File("ca.pem");
+  auto status = [&](const std::string& user) {
+    return Curl(dir_, {"--cacert", ca, "-u", user, daemon.Url("/-/healthy")}).status;
+  };
+  const std::string web = dir_.File("live-web.yml");
+  auto replace = [&](const std::string& path, const std::string& text) {
+    t::WriteFile(path + ".new", text);
+    ASSERT_EQ(::rename((path + ".new").c_str(), path.c_str()), 0);
+  };
+  EXPECT_EQ(status("grafana:dashboards"), 401);
+  replace(web, tls + users + "  grafana: " + Htpasswd("grafana", "dashboards") + "\n");
+  EXPECT_TRUE(t::WaitFor([&] { return status("grafana:dashboards") == 200; }))
+      << daemon.process->Log();
+
+  t::IssueCertificate(dir_, "renewed", "/CN=errpulse renewed", "subjectAltName=IP:127.0.0.1\n");
+  ASSERT_FALSE(HasFatalFailure());
+  replace(dir_.File("server.pem"), t::ReadFile(dir_.File("renewed.pem")));
+  replace(dir_.File("server.key"), t::ReadFile(dir_.File("renewed.key")));
+  EXPECT_TRUE(t::WaitFor([&] {
+    auto r = Curl(dir_, {"-v", "--cacert", ca, "-u", std::string(kUser) + ":" + kPassword,
+                         daemon.Url("/-/healthy")});
+    return r.status == 200 && Contains(r.err, "errpulse renewed");
+  })) << daemon.process->Log();
+
+  replace(web, "basic_auth_users: [\n");
+  EXPECT_TRUE(t::WaitFor([&] {
+    return status(std::string(kUser) + ":" + kPassword) == 200 &&
+           Contains(daemon.process->Log(), "changed on disk but is invalid");
+  })) << daemon.process->Log();
+  EXPECT_TRUE(Contains(daemon.process->Log(), web + ":2:1: YAML syntax error"))
+      << daemon.process->Log();
+  EXPECT_EQ(status("grafana:dashboards"), 200);
+}
+
 TEST_F(WebConfigTest, RequiredClientCertificate) {
   const std::string tls = "tls_server_config:\n  cert_file: " + dir_.File("server.pem") +
                           "\n  key_file: " + dir_.File("server.key") +

@@ -32,13 +32,18 @@ void Issue(const TempDir& dir, const std::string& name, const std::vector<std::s
 void MakeCertificates(const TempDir& dir) {
   Openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir.File("ca.key"), "-out",
            dir.File("ca.pem"), "-days", "2", "-subj", "/CN=errpulse test CA"});
-  Issue(dir, "server", {"-newkey", "rsa:2048"}, "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1\n");
+  IssueCertificate(dir, "server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1\n");
   Issue(dir, "client", {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"},
         "/CN=scraper", "subjectAltName=DNS:client.test,email:scraper@client.test\n"
         "extendedKeyUsage=clientAuth\n");
   Openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir.File("rogue.key"),
            "-out", dir.File("rogue.pem"), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
            "subjectAltName=IP:127.0.0.1"});
+}
+
+void IssueCertificate(const TempDir& dir, const std::string& name, const std::string& subject,
+                      const std::string& extensions) {
+  Issue(dir, name, {"-newkey", "rsa:2048"}, subject, extensions);
 }
 
 }  // namespace errpulse::testing

@@ -23,4 +23,10 @@ void Openssl(const std::vector<std::string>& args);
 // Writes the files above into `dir`.
 void MakeCertificates(const TempDir& dir);
 
+// Another certificate from the test CA in `dir`: NAME.pem and NAME.key (RSA),
+// for `subject` (e.g. "/CN=127.0.0.1") with `extensions` (openssl x509
+// -extfile lines, e.g. "subjectAltName=IP:127.0.0.1\n").
+void IssueCertificate(const TempDir& dir, const std::string& name, const std::string& subject,
+                      const std::string& extensions);
+
 }  // namespace errpulse::testing
