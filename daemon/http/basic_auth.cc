@@ -1,3 +1,4 @@
+// See basic_auth.h: what this is, ownership and thread-safety.
 #include "http/basic_auth.h"
 
 #include <crypt.h>

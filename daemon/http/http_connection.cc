@@ -1,3 +1,4 @@
+// See http_connection.h: what this is, ownership and thread-safety.
 #include "http/http_connection.h"
 
 #include <openssl/err.h>

@@ -1,3 +1,4 @@
+// See rate_limiter.h: what this is, ownership and thread-safety.
 #include "http/rate_limiter.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// See tls_context.h: what this is, ownership and thread-safety.
 #include "http/tls_context.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// See web_config.h: what this is, ownership and thread-safety.
 #include "http/web_config.h"
 
 #include <algorithm>

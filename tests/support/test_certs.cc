@@ -1,3 +1,4 @@
+// Test certificates made with the openssl CLI; see test_certs.h.
 #include "support/test_certs.h"
 
 #include <gtest/gtest.h>
