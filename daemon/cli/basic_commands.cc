@@ -16,6 +16,7 @@ namespace errpulse {
 int RunDaemonCommand(const Args& raw) {
   Args args = raw;
   const std::string config = TakeOption(&args, "config").value_or(kDefaultConfigPath);
+  const std::string web_config_file = TakeOption(&args, "web.config.file").value_or("");
   if (!RejectUnknownOptions(args, "") ) return 2;
   if (!args.empty()) {
     std::cerr << "errpulsed: unexpected argument '" << args[0] << "'\n";
@@ -27,6 +28,16 @@ int RunDaemonCommand(const Args& raw) {
                   config, config);
     return 2;
   }
+  std::shared_ptr<const WebConfig> web_config;
+  if (!web_config_file.empty()) {
+    web_config = LoadWebConfigFile(web_config_file);
+    if (!web_config) {
+      spdlog::error("{}: invalid web config; not starting (run errpulsed check "
+                    "--web.config.file {})",
+                    web_config_file, web_config_file);
+      return 2;
+    }
+  }
   spdlog::set_level(spdlog::level::from_str(setup->config.log_level));
   spdlog::info("errpulse {} ({}) starting with {}: {} rules, {} catalogued codes",
                build::kVersion, build::kRevision, config, setup->rules->rules().size(),
@@ -36,15 +47,20 @@ int RunDaemonCommand(const Args& raw) {
   options.reload = [config](std::string* report) {
     return LoadSetup(config, /*defaults_ok=*/false, report);
   };
+  options.web_config = web_config;
   return RunDaemon(options);
 }
 
 int CheckCommand(const Args& raw) {
   Args args = raw;
   const std::string config = TakeOption(&args, "config").value_or(kDefaultConfigPath);
+  const std::string web_config_file = TakeOption(&args, "web.config.file").value_or("");
   if (!RejectUnknownOptions(args, "check")) return 2;
   auto setup = LoadSetup(config, /*defaults_ok=*/false);
-  if (!setup) return 2;
+  // Both files are checked, so one run reports every mistake.
+  std::shared_ptr<const WebConfig> web_config;
+  if (!web_config_file.empty()) web_config = LoadWebConfigFile(web_config_file);
+  if (!setup || (!web_config_file.empty() && !web_config)) return 2;
   // Paths that do not exist yet are fine (they are followed once they appear),
   // but worth a note: a typo looks exactly like that.
   for (const auto& source : setup->config.sources) {
@@ -61,6 +77,7 @@ int CheckCommand(const Args& raw) {
             << setup->rules->rules().size() << " rule(s) from "
             << setup->config.rule_files.size() << " file(s), " << setup->catalog->size()
             << " catalogued code(s)\n";
+  if (web_config) std::cout << web_config_file << ": ok: " << web_config->Summary() << "\n";
   return 0;
 }
 
@@ -71,8 +88,12 @@ int VersionCommand() {
 
 int UsageCommand(int status) {
   (status == 0 ? std::cout : std::cerr) << R"(usage:
-  errpulsed [--config FILE]                 run the daemon (default config /etc/errpulse/errpulse.yaml)
-  errpulsed check [--config FILE]           validate config, rules and catalog; FILE:LINE:COL: message per error
+  errpulsed [--config FILE] [--web.config.file FILE]
+                                            run the daemon (default config /etc/errpulse/errpulse.yaml;
+                                            the web config secures HTTP: TLS, basic auth)
+  errpulsed check [--config FILE] [--web.config.file FILE]
+                                            validate config, rules, catalog and web config;
+                                            FILE:LINE:COL: message per error
   errpulsed explain [--json] [--config FILE] CODE|NAME...
                                             print the catalog entry of each code
   errpulsed replay [--config FILE] [--source NAME] [--json] LOGFILE...

@@ -13,8 +13,8 @@ namespace errpulse {
 
 using Args = std::vector<std::string>;
 
-int RunDaemonCommand(const Args& args);  // errpulsed [--config FILE]
-int CheckCommand(const Args& args);      // errpulsed check [--config FILE]
+int RunDaemonCommand(const Args& args);  // errpulsed [--config FILE] [--web.config.file FILE]
+int CheckCommand(const Args& args);      // errpulsed check [--config FILE] [--web.config.file FILE]
 int ExplainCommand(const Args& args);    // errpulsed explain [--json] CODE...
 int ReplayCommand(const Args& args);     // errpulsed replay [--json] LOGFILE...
 int DemoCommand(const Args& args);       // errpulsed demo [--listen ADDR]

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <future>
 
+#include "cli/options.h"
 #include "engine/pipeline_host.h"
 #include "http/http_server.h"
 #include "metrics/reload_metrics.h"
@@ -54,7 +55,9 @@ class Daemon {
   int Run() {
     const Config& config = options_.setup->config;
     RaiseOpenFileLimit(config.max_open_files);
-    if (std::string error = http_.Listen(config.listen_host, config.listen_port); !error.empty()) {
+    if (std::string error =
+            http_.Listen(config.listen_host, config.listen_port, options_.web_config);
+        !error.empty()) {
       spdlog::error("{}", error);
       return 1;
     }
@@ -102,11 +105,13 @@ class Daemon {
     notifier_.Reloading();
     std::string report;
     std::shared_ptr<const Setup> setup = options_.reload(&report);
+    std::shared_ptr<const WebConfig> web = ReloadWebConfig(&report);
     std::string error;
-    if (!setup) {
+    if (!setup || (options_.web_config && !web)) {
       while (!report.empty() && report.back() == '\n') report.pop_back();
       error = "the new configuration is invalid:\n" + report;
     } else {
+      if (web) http_.SetWebConfig(web);
       if (!report.empty()) spdlog::warn("reload: {}", report);
       error = host_.Reload(std::move(setup));
     }
@@ -119,6 +124,14 @@ class Daemon {
     }
     notifier_.Ready();
     return error;
+  }
+
+  // The --web.config.file again (the server also picks up its changes by
+  // itself; a reload applies them now and validates them with the rest).
+  // nullptr when there is none or it is invalid (diagnostics in `report`).
+  std::shared_ptr<const WebConfig> ReloadWebConfig(std::string* report) {
+    if (!options_.web_config) return nullptr;
+    return LoadWebConfigFile(options_.web_config->file, report);
   }
 
   // HTTP thread: runs the reload on the pipeline thread and waits for it.

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "engine/setup.h"
+#include "http/web_config.h"
 
 namespace errpulse {
 
@@ -22,6 +23,9 @@ struct DaemonOptions {
   // Setup, or nullptr with the diagnostics in `report`.
   std::function<std::shared_ptr<const Setup>(std::string* report)> reload;
   std::function<void(boost::asio::io_context&)> on_start;
+  // --web.config.file (null: plain HTTP, no auth): TLS and basic auth for the
+  // HTTP endpoints; reloaded with the rest when it names a file.
+  std::shared_ptr<const WebConfig> web_config;
 };
 
 // Returns the exit status: 0 after a clean stop, 1 when it cannot listen or

@@ -68,4 +68,19 @@ std::shared_ptr<const Setup> LoadSetup(const std::string& path, bool defaults_ok
   return setup;
 }
 
+std::shared_ptr<const WebConfig> LoadWebConfigFile(const std::string& path) {
+  std::string report;
+  auto web = LoadWebConfigFile(path, &report);
+  std::cerr << report;
+  return web;
+}
+
+std::shared_ptr<const WebConfig> LoadWebConfigFile(const std::string& path, std::string* report) {
+  Diagnostics diagnostics;
+  auto web = LoadWebConfig(path, &diagnostics);
+  *report += FormatDiagnostics(diagnostics);
+  if (!web) return nullptr;
+  return std::make_shared<const WebConfig>(std::move(*web));
+}
+
 }  // namespace errpulse

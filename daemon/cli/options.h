@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "engine/setup.h"
+#include "http/web_config.h"
 
 namespace errpulse {
 
@@ -28,5 +29,11 @@ std::shared_ptr<const Setup> LoadSetup(const std::string& path, bool defaults_ok
 // `report` instead of printed: for reloads, which log them.
 std::shared_ptr<const Setup> LoadSetup(const std::string& path, bool defaults_ok,
                                        std::string* report);
+
+// Loads the web config file (--web.config.file) with its certificate and key.
+// Prints diagnostics to stderr and returns nullptr on error.
+std::shared_ptr<const WebConfig> LoadWebConfigFile(const std::string& path);
+// The same, with the diagnostics appended to `report` instead of printed.
+std::shared_ptr<const WebConfig> LoadWebConfigFile(const std::string& path, std::string* report);
 
 }  // namespace errpulse

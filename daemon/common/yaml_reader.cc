@@ -55,13 +55,17 @@ std::optional<YAML::Node> YamlReader::LoadString(const std::string& text) {
 }
 
 void YamlReader::Error(const YAML::Node& at, std::string message) {
-  const YAML::Mark mark = at.Mark();
-  if (mark.is_null()) {
-    diagnostics_->push_back({file_, 0, 0, std::move(message)});
-  } else {
-    diagnostics_->push_back({file_, mark.line + 1, mark.column + 1, std::move(message)});
-  }
+  Diagnostic d = Where(at);
+  d.message = std::move(message);
+  diagnostics_->push_back(std::move(d));
   ++errors_;
+}
+
+Diagnostic YamlReader::Where(const YAML::Node& node) const {
+  if (!node.IsDefined()) return {file_, 0, 0, ""};  // a key that is not there
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null()) return {file_, 0, 0, ""};
+  return {file_, mark.line + 1, mark.column + 1, ""};
 }
 
 void YamlReader::ErrorAtFile(std::string message) {

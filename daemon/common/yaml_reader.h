@@ -33,6 +33,9 @@ class YamlReader {
   const std::string& file() const { return file_; }
 
   void Error(const YAML::Node& at, std::string message);
+  // Where `node` was written, as a Diagnostic with an empty message (for
+  // errors found later, e.g. when a file the node names is read).
+  Diagnostic Where(const YAML::Node& node) const;
   void ErrorAtFile(std::string message);
 
   // Reports keys of `map` that are not in `allowed`, with a suggestion.

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/test_certs.h"
 #include "support/test_support.h"
 
 namespace errpulse {
@@ -25,29 +26,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
-
-void Openssl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"/usr/bin/openssl"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = t::RunCommand(argv);
-  ASSERT_EQ(r.status, 0) << r.err;
-}
-
-// A test CA, a server certificate it issued for 127.0.0.1, and a self-signed
-// one it did not.
-void MakeCertificates(const t::TempDir& dir) {
-  Openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir.File("ca.key"), "-out",
-           dir.File("ca.pem"), "-days", "2", "-subj", "/CN=errpulse test CA"});
-  Openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", dir.File("server.key"), "-out",
-           dir.File("server.csr"), "-subj", "/CN=127.0.0.1"});
-  t::WriteFile(dir.File("ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
-  Openssl({"x509", "-req", "-in", dir.File("server.csr"), "-CA", dir.File("ca.pem"), "-CAkey",
-           dir.File("ca.key"), "-CAcreateserial", "-out", dir.File("server.pem"), "-days", "2",
-           "-extfile", dir.File("ext.cnf")});
-  Openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir.File("rogue.key"),
-           "-out", dir.File("rogue.pem"), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-           "subjectAltName=IP:127.0.0.1"});
-}
 
 // An HTTPS server on 127.0.0.1 that records the bodies POSTed to it.
 class HttpsReceiver {
@@ -112,7 +90,7 @@ class HttpsReceiver {
 
 TEST(Webhook, HttpsWithTestCaDeliversEveryFormatAndAWrongCertificateIsRefused) {
   t::TempDir dir;
-  MakeCertificates(dir);
+  t::MakeCertificates(dir);
   if (::testing::Test::HasFatalFailure()) return;
   HttpsReceiver good(dir.File("server.pem"), dir.File("server.key"));
   HttpsReceiver rogue(dir.File("rogue.pem"), dir.File("rogue.key"));
