@@ -64,8 +64,17 @@ std::string UnionPattern(const RuleSet& rules, const std::vector<int>& rule_indi
   return joined;
 }
 
+static std::vector<std::string> Patterns(const RuleSet& rules,
+                                         const std::vector<int>& rule_indices) {
+  std::vector<std::string> patterns;
+  for (int index : rule_indices) patterns.push_back(rules.rules()[index].pattern);
+  return patterns;
+}
+
 LineScanner::LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> rule_indices)
-    : rules_(std::move(rules)), rule_indices_(std::move(rule_indices)) {
+    : rules_(std::move(rules)),
+      rule_indices_(std::move(rule_indices)),
+      prefilter_(Patterns(*rules_, rule_indices_)) {
   RE2::Options options;
   options.set_log_errors(false);
   options.set_max_mem(64 << 20);  // the DFA cache; more memory, fewer NFA fallbacks
@@ -74,26 +83,37 @@ LineScanner::LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> 
 
 const std::string& LineScanner::error() const { return union_->error(); }
 
-bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos,
-                                    std::string_view* line, size_t* line_start) const {
-  re2::StringPiece text(chunk.data(), chunk.size());
-  re2::StringPiece found;
-  if (!union_->Match(text, pos, chunk.size(), RE2::UNANCHORED, &found, 1)) return false;
-  const size_t at = static_cast<size_t>(found.data() - chunk.data());
-  size_t start = at;
-  while (start > pos && chunk[start - 1] != '\n') --start;
+bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos, std::string_view* line,
+                                    size_t* line_start, uint64_t* rules) const {
+  size_t at = 0;
+  if (prefilter_.usable()) {
+    at = prefilter_.FindAtom(chunk, pos);
+    if (at >= chunk.size()) return false;
+  } else {
+    re2::StringPiece text(chunk.data(), chunk.size());
+    re2::StringPiece found;
+    if (!union_->Match(text, pos, chunk.size(), RE2::UNANCHORED, &found, 1)) return false;
+    at = static_cast<size_t>(found.data() - chunk.data());
+  }
+  const void* before = at > pos ? ::memrchr(chunk.data() + pos, '\n', at - pos) : nullptr;
+  const size_t start = before ? static_cast<const char*>(before) - chunk.data() + 1 : pos;
   const void* newline = std::memchr(chunk.data() + at, '\n', chunk.size() - at);
   const size_t end = newline ? static_cast<const char*>(newline) - chunk.data() : chunk.size();
   *line = chunk.substr(start, end - start);
   *line_start = start;
+  // The line's atoms: none before `at`, so the scan starts there.
+  *rules = prefilter_.usable() ? prefilter_.RulesFor(prefilter_.AtomsIn(chunk.substr(at, end - at)))
+                               : ~uint64_t{0};
   return true;
 }
 
-bool LineScanner::EvaluateLine(std::string_view line, Match* match) const {
+bool LineScanner::EvaluateLine(std::string_view line, uint64_t rules, Match* match) const {
   re2::StringPiece text(line.data(), line.size());
   re2::StringPiece groups[kMaxRuleGroups];
   const char* best_code_at = nullptr;
-  for (int index : rule_indices_) {
+  for (size_t i = 0; i < rule_indices_.size(); ++i) {
+    if (i < 64 && !(rules & (uint64_t{1} << i))) continue;
+    const int index = rule_indices_[i];
     const Rule& rule = rules_->rules()[index];
     const int ngroups = rule.group_count + 1;
     size_t start = 0;

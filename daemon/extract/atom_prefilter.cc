@@ -1,0 +1,194 @@
+#include "extract/atom_prefilter.h"
+
+#include <re2/filtered_re2.h>
+#include <re2/re2.h>
+
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace errpulse {
+namespace {
+
+uint8_t FoldBits(uint8_t c) { return (c >= 'a' && c <= 'z') ? 0x20 : 0; }
+
+void AddNeedle(const std::string& atom, AtomPrefilter::Needles* needles) {
+  const size_t n = needles->count++;
+  for (size_t k = 0; k < 3; ++k) {
+    const uint8_t c = static_cast<uint8_t>(atom[k]);
+    needles->fold[n][k] = FoldBits(c);
+    needles->bytes[n][k] = c | FoldBits(c);
+  }
+}
+
+#if defined(__x86_64__)
+// The needle masks of 32 positions starting at q (reads q[0..33]): for each
+// needle three shifted loads, folded, compared, and-ed; bit j set when the
+// three bytes at q + j match some needle.
+__attribute__((target("avx2"))) inline __m256i FoldedEq32(__m256i v, uint8_t fold, uint8_t byte) {
+  return _mm256_cmpeq_epi8(_mm256_or_si256(v, _mm256_set1_epi8(static_cast<char>(fold))),
+                           _mm256_set1_epi8(static_cast<char>(byte)));
+}
+
+__attribute__((target("avx2"))) uint32_t BlockAvx2(const AtomPrefilter::Needles& needles,
+                                                   const uint8_t* q) {
+  const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+  const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 1));
+  const __m256i v2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 2));
+  __m256i any = _mm256_setzero_si256();
+  for (size_t n = 0; n < needles.count; ++n) {
+    const auto& b = needles.bytes[n];
+    const auto& f = needles.fold[n];
+    any = _mm256_or_si256(
+        any, _mm256_and_si256(FoldedEq32(v0, f[0], b[0]),
+                              _mm256_and_si256(FoldedEq32(v1, f[1], b[1]),
+                                               FoldedEq32(v2, f[2], b[2]))));
+  }
+  return static_cast<uint32_t>(_mm256_movemask_epi8(any));
+}
+
+// The same with SSE2 (every x86-64), two 16-position halves.
+uint32_t BlockSse2(const AtomPrefilter::Needles& needles, const uint8_t* q) {
+  uint32_t mask = 0;
+  for (int half = 0; half < 2; ++half, q += 16) {
+    const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 1));
+    const __m128i v2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 2));
+    __m128i any = _mm_setzero_si128();
+    for (size_t n = 0; n < needles.count; ++n) {
+      const auto& b = needles.bytes[n];
+      const auto& f = needles.fold[n];
+      auto eq = [](__m128i v, uint8_t fold, uint8_t byte) {
+        return _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(static_cast<char>(fold))),
+                              _mm_set1_epi8(static_cast<char>(byte)));
+      };
+      any = _mm_or_si128(any, _mm_and_si128(eq(v0, f[0], b[0]),
+                                            _mm_and_si128(eq(v1, f[1], b[1]), eq(v2, f[2], b[2]))));
+    }
+    mask |= static_cast<uint32_t>(_mm_movemask_epi8(any)) << (16 * half);
+  }
+  return mask;
+}
+
+const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+
+uint32_t Block(const AtomPrefilter::Needles& needles, const uint8_t* q) {
+  return kHasAvx2 ? BlockAvx2(needles, q) : BlockSse2(needles, q);
+}
+#else
+bool NeedleAt(const AtomPrefilter::Needles& needles, size_t n, const uint8_t* p) {
+  for (size_t k = 0; k < 3; ++k)
+    if ((p[k] | needles.fold[n][k]) != needles.bytes[n][k]) return false;
+  return true;
+}
+
+uint32_t Block(const AtomPrefilter::Needles& needles, const uint8_t* q) {
+  uint32_t mask = 0;
+  for (size_t j = 0; j < 32; ++j)
+    for (size_t n = 0; n < needles.count; ++n)
+      if (NeedleAt(needles, n, q + j)) mask |= uint32_t{1} << j;
+  return mask;
+}
+#endif
+
+// Decodes one UTF-8 code point at s[i] (the atoms come from RE2: valid UTF-8).
+uint32_t DecodeUtf8(std::string_view s, size_t* i) {
+  const uint8_t c = static_cast<uint8_t>(s[*i]);
+  int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+  uint32_t cp = extra == 0 ? c : (c & (0x3F >> extra));
+  ++*i;
+  for (; extra > 0 && *i < s.size(); --extra, ++*i)
+    cp = (cp << 6) | (static_cast<uint8_t>(s[*i]) & 0x3F);
+  return cp;
+}
+
+}  // namespace
+
+bool IsCaselessAtom(std::string_view atom) {
+  for (size_t i = 0; i < atom.size();) {
+    const uint32_t cp = DecodeUtf8(atom, &i);
+    if (cp >= 0x80 && (cp < 0x3000 || cp > 0x9FFF)) return false;
+  }
+  return true;
+}
+
+AtomPrefilter::AtomPrefilter(const std::vector<std::string>& patterns) {
+  if (patterns.empty() || patterns.size() > kMaxRules) return;
+  re2::FilteredRE2 filter(3);
+  RE2::Options options;
+  options.set_log_errors(false);
+  for (const auto& pattern : patterns) {
+    int id = 0;
+    if (filter.Add(pattern, options, &id) != RE2::NoError) return;
+  }
+  filter.Compile(&atoms_);
+  if (atoms_.empty() || atoms_.size() > kMaxAtoms) return;
+  for (const auto& atom : atoms_)
+    if (atom.size() < 3 || !IsCaselessAtom(atom)) return;
+  std::vector<int> potential;
+  filter.AllPotentials({}, &potential);
+  if (!potential.empty()) return;  // a rule that needs no atom: it could match any line
+
+  rules_by_atoms_.assign(size_t{1} << atoms_.size(), 0);
+  for (size_t mask = 0; mask < rules_by_atoms_.size(); ++mask) {
+    std::vector<int> present;
+    for (size_t a = 0; a < atoms_.size(); ++a)
+      if (mask & (size_t{1} << a)) present.push_back(static_cast<int>(a));
+    potential.clear();
+    filter.AllPotentials(present, &potential);
+    for (int rule : potential) rules_by_atoms_[mask] |= uint64_t{1} << rule;
+  }
+  for (const auto& atom : atoms_) AddNeedle(atom, &needles_);
+  usable_ = true;
+}
+
+size_t AtomPrefilter::FindPrefix(const Needles& needles, std::string_view text,
+                                 size_t from) const {
+  // Three bytes are read at each position: the last position is size - 3.
+  if (text.size() < 3 || from + 2 >= text.size()) return text.size();
+  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
+  const size_t end = text.size() - 2;  // positions [from, end)
+  size_t i = from;
+  for (; i + 34 <= text.size(); i += 32)  // a block reads 34 bytes
+    if (const uint32_t mask = Block(needles, p + i)) return i + __builtin_ctz(mask);
+  // The rest (under 34 bytes) in a zero-padded copy: zero bytes match no
+  // needle (atoms hold no NUL), and positions past `end` are cut off.
+  alignas(32) uint8_t tail[64] = {};
+  std::memcpy(tail, p + i, text.size() - i);
+  uint32_t mask = Block(needles, tail);
+  if (end - i < 32) mask &= (uint32_t{1} << (end - i)) - 1;
+  return mask ? i + __builtin_ctz(mask) : text.size();
+}
+
+bool AtomPrefilter::AtomAt(size_t atom, std::string_view text, size_t at) const {
+  const std::string& a = atoms_[atom];
+  if (text.size() - at < a.size()) return false;
+  for (size_t k = 0; k < a.size(); ++k) {
+    const uint8_t c = static_cast<uint8_t>(a[k]);
+    if ((static_cast<uint8_t>(text[at + k]) | FoldBits(c)) != (c | FoldBits(c))) return false;
+  }
+  return true;
+}
+
+size_t AtomPrefilter::FindAtom(std::string_view text, size_t from) const {
+  for (size_t at = FindPrefix(needles_, text, from); at < text.size();
+       at = FindPrefix(needles_, text, at + 1)) {
+    for (size_t a = 0; a < atoms_.size(); ++a)
+      if (AtomAt(a, text, at)) return at;
+  }
+  return text.size();
+}
+
+uint32_t AtomPrefilter::AtomsIn(std::string_view line) const {
+  uint32_t mask = 0;
+  for (size_t at = FindPrefix(needles_, line, 0); at < line.size();
+       at = FindPrefix(needles_, line, at + 1)) {
+    for (size_t a = 0; a < atoms_.size(); ++a)
+      if (AtomAt(a, line, at)) mask |= uint32_t{1} << a;
+  }
+  return mask;
+}
+
+}  // namespace errpulse
