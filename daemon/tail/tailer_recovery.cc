@@ -133,6 +133,9 @@ void Tailer::CatchUpRotated(size_t source, int64_t since_wall_ms, const std::str
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   }
+  // Counted whole in this pass: gzip leaves the plain file beside the
+  // finished .gz for a moment, and the twin must not be counted again.
+  std::vector<Fingerprint> counted_now;
   for (const auto& path : candidates) {
     FilePrefix prefix;
     if (!ReadFilePrefix(path, &prefix) || prefix.bytes.empty()) continue;
@@ -144,12 +147,14 @@ void Tailer::CatchUpRotated(size_t source, int64_t since_wall_ms, const std::str
     for (const auto& [key, file] : active_)
       followed = followed || (!prefix.compressed && file->identity().inode == prefix.inode);
     for (const auto& record : records) followed = followed || PrefixMatches(prefix, record.fingerprint);
+    for (const auto& fp : counted_now) followed = followed || PrefixMatches(prefix, fp);
     if (followed || IsKnown(source, prefix)) continue;
     // Created and rotated away while errpulse was stopped: all of it is new.
     const Fingerprint fingerprint{static_cast<uint32_t>(prefix.bytes.size()),
                                   FingerprintHash(prefix.bytes.data(), prefix.bytes.size())};
     spdlog::info("source '{}': {} was created and rotated away before errpulse saw it; counting "
                  "all of it", config_.sources[source].name, path);
+    counted_now.push_back(fingerprint);
     if (prefix.compressed) {
       FileRecord whole;
       whole.path = path;

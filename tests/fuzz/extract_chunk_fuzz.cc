@@ -1,4 +1,4 @@
-// libFuzzer target: the chunk scan (union prefilter + per-line evaluation)
+// libFuzzer target: the chunk scan (atom prefilter + per-line evaluation)
 // must find exactly what evaluating every line on its own finds, with the
 // shipped rules: the prefilter may never miss a line nor invent one.
 #include <cstddef>
