@@ -14,16 +14,18 @@ What:
            25 ms is part of it). Prints p50/p90/p99/max, the rate reached, and
            the daemon's CPU% (of one core) while it ran, scrapes included;
            then writes the same lines again without scraping, for the CPU% of
-           following the file alone; then idle CPU with 1 file (below).
+           following the file alone; then its idle CPU (below): the shipped
+           alert rules still evaluate windows holding the run's errors.
   files    --files (1,000) files under one glob, each appended to in 3 rounds
            (--lines-per-file 300 in all); peak RSS (VmHWM) once all are
            counted. Then idle CPU with those files open.
-  idle     (part of keepup and files) --idle-seconds (60) without writes or
-           scrapes, 5 s after the last activity: CPU% from /proc deltas
-           (target <= 0.1%) and context switches per second, which show
-           wake-ups (busy polling). Idle CPU comes from the threads'
-           /proc/PID/task/*/schedstat (nanoseconds), the rest from
-           /proc/PID/stat (10 ms ticks).
+  idle     A daemon following 1 file of 1,000 lines (and, in keepup and
+           files, those daemons afterwards): --idle-seconds (60) without
+           writes or scrapes, 5 s after the last activity: CPU% (target
+           <= 0.1%) from the threads' /proc/PID/task/*/schedstat
+           (nanoseconds; other CPU figures come from /proc/PID/stat's 10 ms
+           ticks) and context switches per second, which show wake-ups (busy
+           polling).
   scrape   Enough sources (one small file each) that /metrics has ~2,000
            series (every catalogued code exists per source); --scrapes (200)
            GETs of /metrics, each on a new connection (Connection: close),
@@ -33,7 +35,7 @@ What:
 
 How:   python3 tests/bench/live_bench.py [--errpulsed PATH] [--only SECTION]...
        [--rate N] [--seconds N] [--files N] [--idle-seconds N] [--scrapes N]
-       Takes about 5 minutes with the defaults.
+       Takes about 6 minutes with the defaults.
 Needs: an errpulsed build (default build/errpulsed; Release for meaningful
        figures), python3 (stdlib only), Linux /proc.
 """
@@ -58,7 +60,7 @@ BATCH_SECONDS = 0.010
 def parse_args():
     ap = argparse.ArgumentParser(description="errpulse live-daemon benchmarks")
     ap.add_argument("--errpulsed", default=os.path.join(benchlib.REPO, "build", "errpulsed"))
-    ap.add_argument("--only", action="append", choices=["keepup", "files", "scrape"],
+    ap.add_argument("--only", action="append", choices=["keepup", "idle", "files", "scrape"],
                     help="run only these sections (repeatable)")
     ap.add_argument("--rate", type=int, default=10_000, help="keepup: lines per second")
     ap.add_argument("--seconds", type=float, default=30, help="keepup: seconds of writing")
@@ -223,6 +225,19 @@ def keepup(args, work):
         wait_for(lambda: benchlib.lines_total(benchlib.http_get(port), "live") >= 2 * lines,
                  30, "the second pass counted")
         print(f"  daemon CPU while writing, no scrapes: {cpu.text}  load {load}")
+        idle_cpu(daemon, args.idle_seconds, "1 file, after the keep-up run")
+
+
+def idle_one_file(args, work):
+    path = os.path.join(work, "quiet.log")
+    with open(path, "wb") as f:
+        f.write(b"".join(corpus_lines(work, 1000)))
+    port = benchlib.free_port()
+    config = benchlib.write_config(work, port, [("quiet", [path], "beginning")])
+    with benchlib.Daemon(args.errpulsed, config, port, work) as daemon:
+        daemon.wait_ready()
+        wait_for(lambda: benchlib.lines_total(benchlib.http_get(port), "quiet") >= 1000, 30,
+                 "the file counted")
         idle_cpu(daemon, args.idle_seconds, "1 file")
 
 
@@ -302,7 +317,8 @@ def main():
     if not os.access(args.errpulsed, os.X_OK):
         sys.exit(f"live_bench.py: no errpulsed at {args.errpulsed} (build it or pass --errpulsed)")
     print(f"errpulsed: {args.errpulsed}; load before: {load_average()}", flush=True)
-    sections = [("keepup", keepup), ("files", many_files), ("scrape", scrape)]
+    sections = [("keepup", keepup), ("idle", idle_one_file), ("files", many_files),
+                ("scrape", scrape)]
     for name, run in sections:
         if args.only and name not in args.only:
             continue
