@@ -11,7 +11,8 @@
 #      dir): time from its start until errpulse_lines_total on /metrics (polled
 #      every 10 ms) reaches the corpus's line count; CPU from /proc/PID/stat
 #      and peak RSS (VmHWM) at that moment;
-#   3. mtail --one_shot running tests/bench/mtail/errpulse_equiv.mtail;
+#   3. mtail --one_shot running tests/bench/mtail/errpulse_equiv.mtail, as
+#      installed and with GOMAXPROCS=1 (on 2 cores Go spends ~25% more CPU);
 #   4. rg -c with the union of rules/codes.yaml's patterns (the scan ceiling);
 #   5. cat CORPUS > /dev/null (the I/O ceiling);
 # each --runs times (default 3) in interleaved rounds after warming the page
@@ -28,8 +29,8 @@
 #                can be compared on the same corpus;
 #   --workdir    keeps the corpus there and reuses it next time (it is named by
 #                line count and generator version); default: a temp dir;
-#   --skip       replay | alerts | live | mtail | rg | cat.
-# A 2,000,000-line run takes about 4 minutes on 2 cores (mtail is most of it).
+#   --skip       replay | alerts | live | mtail | mtail1 | rg | cat.
+# A 2,000,000-line run takes about 7 minutes on 2 cores (mtail is most of it).
 #
 # Needs: a Release build of errpulsed (cmake -DCMAKE_BUILD_TYPE=Release;
 # ninja -C build errpulsed), python3, GNU time (/usr/bin/time), and Debian's
