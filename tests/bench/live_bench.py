@@ -33,7 +33,7 @@ What:
            median, p99, series count, body size, and the daemon's CPU per
            scrape.
 
-How:   python3 tests/bench/live_bench.py [--errpulsed PATH] [--only SECTION]...
+How:   python3 tests/bench/live_bench.py [--errpulsed PATH] [--only keepup|idle|files|scrape]...
        [--rate N] [--seconds N] [--files N] [--idle-seconds N] [--scrapes N]
        Takes about 6 minutes with the defaults.
 Needs: an errpulsed build (default build/errpulsed; Release for meaningful
