@@ -307,6 +307,14 @@ void Pipeline::ScheduleStatus() {
 }
 
 void Pipeline::RefreshStatus() {
+  // Idle: nothing counted, read, rotated or alerted since the last snapshot.
+  // Then a fresh one every 5 s is enough (the page flags data older than 15 s
+  // as a stuck pipeline), which keeps an idle daemon's CPU near zero.
+  const uint64_t signature = ChangeSignature();
+  const int64_t now = WallClockMs();
+  if (signature == status_signature_ && now - status_refreshed_ms_ < 5'000) return;
+  status_signature_ = signature;
+  status_refreshed_ms_ = now;
   status_.Refresh({counts_, tailer_, alerting_.get(), last_commit_wall_ms_, commit_failing_},
                   WallClockMs());
 }

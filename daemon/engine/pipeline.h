@@ -106,6 +106,8 @@ class Pipeline {
 
   // Status page (status/): a snapshot every second from what is kept above.
   void RefreshStatus();
+  uint64_t status_signature_ = ~uint64_t{0};  // ChangeSignature() at the last snapshot
+  int64_t status_refreshed_ms_ = 0;
   void ScheduleStatus();
   StatusPublisher status_;
   boost::asio::steady_timer status_timer_;

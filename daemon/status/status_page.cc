@@ -12,7 +12,7 @@ namespace {
 // /api/v1/status lists them all.
 constexpr size_t kMaxFilesShown = 200;
 // Snapshots are taken every second; one older than this is flagged.
-constexpr int64_t kStaleSnapshotMs = 5'000;
+constexpr int64_t kStaleSnapshotMs = 15'000;  // refreshed every 1 s, or 5 s when idle
 
 // System fonts only: nothing is fetched.
 constexpr const char kStyle[] = R"css(

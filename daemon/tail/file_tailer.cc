@@ -86,6 +86,22 @@ bool FileTailer::ContentReplaced(uint64_t size) {
   return false;
 }
 
+namespace {
+int64_t Nanoseconds(const struct timespec& t) {
+  return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+}  // namespace
+
+bool FileTailer::StatUnchangedSinceCheck(const struct stat& st) const {
+  return checked_.size == static_cast<int64_t>(st.st_size) &&
+         checked_.mtime_ns == Nanoseconds(st.st_mtim) &&
+         checked_.ctime_ns == Nanoseconds(st.st_ctim);
+}
+
+void FileTailer::MarkContentChecked(const struct stat& st) {
+  checked_ = {static_cast<int64_t>(st.st_size), Nanoseconds(st.st_mtim), Nanoseconds(st.st_ctim)};
+}
+
 FileRecord FileTailer::Record(bool retired) const {
   FileRecord record;
   // A rotated-away file is looked for where it really was: through a swapped

@@ -13,6 +13,8 @@
 // thread only.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -59,6 +61,12 @@ class FileTailer {
   // was truncated and rewritten, or its inode now holds another file). Also
   // extends a fingerprint taken while the file was short.
   bool ContentReplaced(uint64_t size);
+  // The poll's shortcut around ContentReplaced(): true when `st` (a stat of
+  // this file) shows the same size, mtime and ctime as at the last check
+  // that found the content in place, so the 1 KiB read can be skipped (a
+  // rewrite changes mtime; data read is still checked after every read).
+  bool StatUnchangedSinceCheck(const struct stat& st) const;
+  void MarkContentChecked(const struct stat& st);
 
   // Bounded open files: closes the descriptor but keeps offset, identity and
   // the pending line, to go on later with Unpark().
@@ -94,6 +102,12 @@ class FileTailer {
   size_t source_;
   int fd_ = -1;
   bool parked_ = false;
+  // The stat at the last content check (StatUnchangedSinceCheck).
+  struct StatStamp {
+    int64_t size = -1;
+    int64_t mtime_ns = 0;
+    int64_t ctime_ns = 0;
+  } checked_;
   FileIdentity identity_;
   Fingerprint fingerprint_;
   uint64_t read_offset_ = 0;

@@ -194,11 +194,13 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
       file->last_seen_wall_ms = WallMs();
       const uint64_t size = static_cast<uint64_t>(st.st_size);
       file->known_size = size;
-      if (size < file->read_offset() || file->ContentReplaced(size)) {
+      if (size < file->read_offset() ||
+          (!file->StatUnchangedSinceCheck(st) && file->ContentReplaced(size))) {
         HandleTruncation(file, file->Record(false).offset);
-      } else if (size != file->read_offset()) {
-        Queue(file);
+        return;
       }
+      file->MarkContentChecked(st);
+      if (size != file->read_offset()) Queue(file);
       return;
     }
   }
