@@ -178,7 +178,21 @@ void Pipeline::EvaluateAlerts() {
   alert_events_pending_ = false;
   last_evaluation_ = std::chrono::steady_clock::now();
   alerting_->Tick(WallClockMs());
-  exporter_.PublishAlerts(alerting_->StateCounts());
+  // Idle: no transition, no delivery and nothing pending or firing since the last tick,
+  // so the gauges and /api/v1/alerts are what they were (and an idle daemon
+  // does not rebuild them every second).
+  uint64_t generation = alerting_->generation();
+  for (const auto& d : alerting_->destinations()) {  // deliveries move the receiver metrics
+    const Receiver& r = *d.receiver;
+    generation += r.sent() + r.failed() + r.rejected() + r.dropped() + r.queue_length();
+  }
+  if (generation == alerts_published_generation_ && !alerts_active_ && !alerts_json_.empty())
+    return;
+  alerts_published_generation_ = generation;
+  const auto states = alerting_->StateCounts();
+  alerts_active_ = false;
+  for (const auto& [key, n] : states) alerts_active_ = alerts_active_ || n > 0;
+  exporter_.PublishAlerts(states);
   for (const auto& d : alerting_->destinations()) {
     const Receiver& r = *d.receiver;
     exporter_.PublishReceiver(r.name(), r.sent(), r.failed(), r.rejected(), r.dropped(),

@@ -100,6 +100,8 @@ class Pipeline {
   boost::asio::steady_timer evaluation_timer_;
   bool alert_events_pending_ = false;
   std::chrono::steady_clock::time_point last_evaluation_{};
+  uint64_t alerts_published_generation_ = ~uint64_t{0};
+  bool alerts_active_ = false;  // some instance pending or firing at the last publish
   mutable std::mutex alerts_json_mutex_;  // guards alerts_json_ (read by the HTTP thread)
   std::string alerts_json_;
   std::atomic<bool> ready_{false};
