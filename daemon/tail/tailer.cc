@@ -104,7 +104,7 @@ void Tailer::Start(const std::vector<SourceStart>& starts) {
                         (mode == SourceStart::Mode::kStartAt && config_.sources[s].start_at_end);
     ScanSource(s, at_end);
   }
-  UpdateGauges(/*stat_files=*/true);
+  UpdateGauges(/*stat_active=*/true, /*stat_retired=*/true);
   SchedulePoll();
   ScheduleDrain();
   running_ = true;
@@ -301,7 +301,7 @@ void Tailer::Drain() {
     }
   }
   MakeRoom(0);
-  UpdateGauges(/*stat_files=*/false);
+  UpdateGauges(/*stat_active=*/false, /*stat_retired=*/false);
   round_done_();
   ScheduleDrain();
 }

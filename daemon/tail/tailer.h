@@ -145,9 +145,11 @@ class Tailer {
   void Queue(const std::shared_ptr<FileTailer>& file);
   void ScheduleDrain();
   void Drain();
-  // files_open and lag_bytes; with stat_files, sizes are refreshed by fstat
-  // (every poll), else the sizes seen by the last reads are used (every round).
-  void UpdateGauges(bool stat_files);
+  // Recomputes files_open and lag_bytes from each file's known size,
+  // refreshed first by fstat for the active and/or the retired files (at
+  // start: all; every poll: retired only, the poll's stat of each path
+  // refreshed the active ones; every read round: none).
+  void UpdateGauges(bool stat_active, bool stat_retired);
   // Bounded open files (max_open_files): how many are open, and parking the
   // least recently active idle ones to stay under the bound.
   size_t OpenCount() const;

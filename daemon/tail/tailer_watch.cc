@@ -147,13 +147,15 @@ void Tailer::Poll() {
       ++it;
     }
   }
-  UpdateGauges(/*stat_files=*/true);
+  // The paths were just stat()ed by ScanSource (CheckPath sets known_size):
+  // only rotated-away files need an fstat for their size.
+  UpdateGauges(/*stat_active=*/false, /*stat_retired=*/true);
   round_done_();
 }
 
-void Tailer::UpdateGauges(bool stat_files) {
+void Tailer::UpdateGauges(bool stat_active, bool stat_retired) {
   for (auto& stats : stats_) stats.files_open = stats.lag_bytes = 0;
-  auto account = [&](FileTailer& file) {
+  auto account = [&](FileTailer& file, bool stat_files) {
     TailStats& stats = stats_[file.source()];
     if (!file.parked()) ++stats.files_open;
     struct stat st;
@@ -162,8 +164,8 @@ void Tailer::UpdateGauges(bool stat_files) {
     if (file.known_size > file.read_offset())
       stats.lag_bytes += static_cast<int64_t>(file.known_size - file.read_offset());
   };
-  for (const auto& [key, file] : active_) account(*file);
-  for (const auto& file : retired_) account(*file);
+  for (const auto& [key, file] : active_) account(*file, stat_active);
+  for (const auto& file : retired_) account(*file, stat_retired);
 }
 
 }  // namespace errpulse
