@@ -11,6 +11,7 @@
 #include <future>
 
 #include "cli/options.h"
+#include "common/time_format.h"
 #include "engine/pipeline_host.h"
 #include "http/http_server.h"
 #include "metrics/reload_metrics.h"
@@ -19,11 +20,6 @@
 
 namespace errpulse {
 namespace {
-
-double UnixSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Open files: raise the soft limit to the hard one (systemd gives services
 // 1024:524288), so max_open_files is the bound that matters.
@@ -68,7 +64,7 @@ class Daemon {
       spdlog::error("{}", error);
       return 1;
     }
-    reload_metrics_.Loaded(UnixSeconds());
+    reload_metrics_.Loaded(static_cast<double>(WallClockMs()) / 1000.0);
     http_.Start();
     spdlog::info("errpulse listening on {}:{}, following {} source(s)", config.listen_host,
                  http_.port(), config.sources.size());
@@ -116,7 +112,7 @@ class Daemon {
       error = host_.Reload(std::move(setup));
     }
     if (error.empty()) {
-      reload_metrics_.Loaded(UnixSeconds());
+      reload_metrics_.Loaded(static_cast<double>(WallClockMs()) / 1000.0);
       spdlog::info("configuration reloaded");
     } else {
       reload_metrics_.Failed();
@@ -174,7 +170,7 @@ class Daemon {
   PipelineHost host_;
   ReloadMetrics reload_metrics_;
   SystemdNotifier notifier_;
-  ServerInfo server_{"", StatusClockMs()};  // for the status page; set before http_ starts
+  ServerInfo server_{"", WallClockMs()};  // for the status page; set before http_ starts
   HttpServer http_;  // last: stopped and destroyed first
 };
 

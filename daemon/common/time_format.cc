@@ -1,5 +1,7 @@
 #include "common/time_format.h"
 
+#include <chrono>
+
 #include <cstdio>
 #include <ctime>
 
@@ -26,6 +28,12 @@ int CurrentYear() {
   std::tm tm{};
   ::gmtime_r(&now, &tm);
   return tm.tm_year + 1900;
+}
+
+int64_t WallClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace errpulse

@@ -12,6 +12,9 @@ namespace errpulse {
 // 2026-11-26T02:00:29.123Z (as Alertmanager expects).
 std::string FormatUtc(int64_t unix_ms, bool with_millis);
 
+// The wall clock now, in milliseconds since the Unix epoch.
+int64_t WallClockMs();
+
 // The current year (UTC), for log times that carry none.
 int CurrentYear();
 

@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "common/time_format.h"
 #include "engine/counting.h"
 #include "engine/counts_state.h"
 
@@ -16,12 +17,6 @@ std::vector<std::string> SourceNames(const Config& config) {
   std::vector<std::string> names;
   for (const auto& s : config.sources) names.push_back(s.name);
   return names;
-}
-
-int64_t WallClockMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace

@@ -4,18 +4,15 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <cstdlib>
+
+#include "status/html_text.h"  // HumanBytes, as the status page shows it
 
 namespace errpulse {
 namespace {
 
 constexpr auto kStatusInterval = std::chrono::seconds(5);
-
-std::string HumanBytes(int64_t bytes) {
-  if (bytes < 1024) return fmt::format("{} B", bytes);
-  if (bytes < 1024 * 1024) return fmt::format("{:.1f} KiB", bytes / 1024.0);
-  return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
-}
 
 }  // namespace
 
@@ -94,7 +91,7 @@ void SystemdNotifier::SendStatus() {
   last_at_ = at;
   Notify(fmt::format("STATUS={} file(s) followed, {:.0f} lines/s, {:.1f} errors/s, lag {}",
                      now.files_open, lines_per_second, errors_per_second,
-                     HumanBytes(now.lag_bytes)));
+                     HumanBytes(static_cast<uint64_t>(std::max<int64_t>(now.lag_bytes, 0)))));
 }
 
 }  // namespace errpulse

@@ -1,7 +1,6 @@
 #include "status/status_routes.h"
 
-#include <chrono>
-
+#include "common/time_format.h"
 #include "status/status_json.h"
 #include "status/status_page.h"
 
@@ -19,19 +18,13 @@ std::string ListenAddress(const std::string& host, uint16_t port) {
   return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-int64_t StatusClockMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 HttpResponse StatusResponse(const std::string& target,
                             std::shared_ptr<const StatusSnapshot> snapshot,
                             const ServerInfo& server) {
   const size_t query_at = target.find('?');
   const std::string path = target.substr(0, query_at);
   const std::string query = query_at == std::string::npos ? "" : target.substr(query_at + 1);
-  const int64_t now = StatusClockMs();
+  const int64_t now = WallClockMs();
   if (path == "/api/v1/status")
     return {200, "application/json", StatusJson(snapshot.get(), server, now)};
   const bool paused = ("&" + query + "&").find("&refresh=off&") != std::string::npos;

@@ -26,7 +26,4 @@ HttpResponse StatusResponse(const std::string& target,
 // "HOST:PORT" ("[::1]:PORT" for IPv6), as the status page shows it.
 std::string ListenAddress(const std::string& host, uint16_t port);
 
-// The wall clock in ms since the epoch (for ServerInfo::started_ms).
-int64_t StatusClockMs();
-
 }  // namespace errpulse

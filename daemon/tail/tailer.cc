@@ -3,6 +3,7 @@
 #include "tail/tailer.h"
 
 #include "common/paths.h"
+#include "common/time_format.h"
 #include "tail/rotated_files.h"
 
 #include <spdlog/spdlog.h>
@@ -29,12 +30,6 @@ Tailer::Tailer(boost::asio::io_context& io, const Config& config, ChunkSink sink
       poll_timer_(io) {}
 
 Tailer::~Tailer() { Stop(); }
-
-int64_t Tailer::WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int64_t Tailer::NowMs() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -75,7 +70,7 @@ uint64_t Tailer::PendingBytes(size_t source) const {
 }
 
 void Tailer::Start(const std::vector<SourceStart>& starts) {
-  started_wall_ms_ = WallMs();
+  started_wall_ms_ = WallClockMs();
   buffer_.resize(static_cast<size_t>(config_.max_line_bytes + config_.read_chunk_bytes));
   inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd_ < 0) {
@@ -154,7 +149,7 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
       // file that appears at the path later completes a rotation.
       auto file = it->second;
       active_.erase(it);
-      vanished_[key] = WallMs();
+      vanished_[key] = WallClockMs();
       if (file->parked()) {
         ++generation_;
         Reattach(source, file->Record(/*retired=*/false));  // closed: find it again
@@ -191,7 +186,7 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
       CatchUpRotated(source, last_seen, path);
       // Fall through to open the new file from its beginning.
     } else {
-      file->last_seen_wall_ms = WallMs();
+      file->last_seen_wall_ms = WallClockMs();
       const uint64_t size = static_cast<uint64_t>(st.st_size);
       file->known_size = size;
       if (size < file->read_offset() ||
@@ -211,7 +206,7 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
   const bool at_end = new_at_end;
   if (int err = file->Open(at_end); err != 0) {
     if (err == ENOENT) {  // renamed away again between stat() and open(): a rotation
-      vanished_.emplace(key, WallMs());
+      vanished_.emplace(key, WallClockMs());
       return;
     }
     ++stats.read_errors;
@@ -227,7 +222,7 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
     catch_up_since = gone->second;
     vanished_.erase(gone);
   }
-  file->last_seen_wall_ms = WallMs();
+  file->last_seen_wall_ms = WallClockMs();
   if (warned_.erase(path)) spdlog::info("source '{}': {} is readable now",
                                         config_.sources[source].name, path);
   spdlog::info("source '{}': following {} from {}", config_.sources[source].name, path,
@@ -271,7 +266,7 @@ void Tailer::Drain() {
   std::vector<std::shared_ptr<FileTailer>> batch;
   batch.swap(queue_);
   const int64_t now = NowMs();
-  const int64_t wall_now = WallMs();
+  const int64_t wall_now = WallClockMs();
   for (auto& file : batch) file->queued = false;
   for (auto& file : batch) {
     if (file->parked()) {

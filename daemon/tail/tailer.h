@@ -157,7 +157,6 @@ class Tailer {
   // A parked file whose path no longer names it: find where it went.
   void ReplaceParked(const std::shared_ptr<FileTailer>& file);
   int64_t NowMs() const;
-  static int64_t WallMs();
 
   boost::asio::io_context& io_;
   const Config& config_;

@@ -10,6 +10,7 @@
 
 #include "tail/compressed_rest.h"
 #include "common/paths.h"
+#include "common/time_format.h"
 #include "tail/rotated_files.h"
 #include "tail/tailer.h"
 
@@ -261,9 +262,9 @@ void Tailer::Reattach(size_t source, const FileRecord& record) {
   }
   auto file = std::make_shared<FileTailer>(found.empty() ? record.path : found, source,
                                            static_cast<size_t>(config_.max_line_bytes));
-  file->last_seen_wall_ms = WallMs();
+  file->last_seen_wall_ms = WallClockMs();
   if (found.empty() || file->OpenAt(record.offset, record.skipping) != 0) {
-    if (!record.retired) vanished_.emplace(Key{source, record.path}, WallMs());
+    if (!record.retired) vanished_.emplace(Key{source, record.path}, WallClockMs());
     // Nothing read from it yet and nothing to recognise it by: if it was
     // rotated away, CatchUpRotated() finds it as a file it never saw.
     if (record.offset == 0 && record.fingerprint.length == 0) return;
@@ -305,7 +306,7 @@ void Tailer::Reattach(size_t source, const FileRecord& record) {
     return;
   }
   if (!record.retired) {
-    vanished_.emplace(Key{source, record.path}, WallMs());
+    vanished_.emplace(Key{source, record.path}, WallClockMs());
     spdlog::info("source '{}': {} was rotated to {} while errpulse was stopped; reading the rest "
                  "of it", name, record.path, found);
   }
