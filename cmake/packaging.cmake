@@ -89,5 +89,5 @@ set(CPACK_ERRPULSE_SHARE_DIR "${ERRPULSE_SHARE_DIR}")
 set(CPACK_PROJECT_CONFIG_FILE "${CMAKE_CURRENT_SOURCE_DIR}/packaging/deb/check_prefix.cmake")
 # `package_source`: the sources only, not build trees (they hold debootstrap roots).
 set(CPACK_SOURCE_GENERATOR "TGZ")
-set(CPACK_SOURCE_IGNORE_FILES "/\\.git" "/build[^/]*/")
+set(CPACK_SOURCE_IGNORE_FILES "/\\\\.git" "/build[^/]*/")
 include(CPack)
