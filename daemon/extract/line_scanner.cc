@@ -75,6 +75,8 @@ LineScanner::LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> 
     : rules_(std::move(rules)),
       rule_indices_(std::move(rule_indices)),
       prefilter_(Patterns(*rules_, rule_indices_)) {
+  for (int index : rule_indices_)
+    literal_prefixes_.push_back(LiteralPrefixOf(rules_->rules()[index].pattern));
   RE2::Options options;
   options.set_log_errors(false);
   options.set_max_mem(64 << 20);  // the DFA cache; more memory, fewer NFA fallbacks
@@ -107,42 +109,68 @@ bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos, std::str
   return true;
 }
 
-bool LineScanner::EvaluateLine(std::string_view line, uint64_t rules, Match* match) const {
-  re2::StringPiece text(line.data(), line.size());
+// One rule's leftmost accepted match in `line`, searched from `from` (when
+// `prefix` is usable, only at its occurrences, anchored), ignoring matches
+// whose code cannot start before `before`. Fills `groups`; returns the code's
+// text (data() == nullptr when none).
+static re2::StringPiece RuleMatch(const Rule& rule, const LiteralPrefix* prefix,
+                                  std::string_view line, const char* before,
+                                  re2::StringPiece* groups, int64_t* code) {
+  const re2::StringPiece text(line.data(), line.size());
+  const int ngroups = rule.group_count + 1;
+  size_t start = 0;
+  while (start <= line.size()) {
+    if (prefix != nullptr) {
+      start = prefix->Find(line, start);
+      if (start >= line.size()) break;
+    }
+    // A match starting at or after `before` cannot hold a code that starts before it.
+    if (before != nullptr && line.data() + start >= before) break;
+    const RE2::Anchor anchor = prefix != nullptr ? RE2::ANCHOR_START : RE2::UNANCHORED;
+    if (!rule.re->Match(text, start, line.size(), anchor, groups, ngroups)) {
+      if (prefix == nullptr) break;
+      ++start;  // no match starts at this occurrence: try the next one
+      continue;
+    }
+    const re2::StringPiece whole = groups[0];
+    const size_t match_end = static_cast<size_t>(whole.data() + whole.size() - line.data());
+    const size_t next = match_end > start ? match_end : start + 1;
+    const re2::StringPiece code_text = groups[rule.code_group];
+    bool rejected = false;
+    for (int group : rule.reject_groups) rejected = rejected || groups[group].data() != nullptr;
+    if (rejected || code_text.data() == nullptr || !ParseCode(code_text, code) ||
+        rule.Ignores(*code)) {
+      start = next;
+      continue;
+    }
+    return code_text;
+  }
+  return re2::StringPiece();
+}
+
+bool LineScanner::EvaluateRules(std::string_view line, uint64_t rules, bool optimised,
+                                Match* match) const {
   re2::StringPiece groups[kMaxRuleGroups];
   const char* best_code_at = nullptr;
   for (size_t i = 0; i < rule_indices_.size(); ++i) {
     if (i < 64 && !(rules & (uint64_t{1} << i))) continue;
     const int index = rule_indices_[i];
     const Rule& rule = rules_->rules()[index];
-    const int ngroups = rule.group_count + 1;
-    size_t start = 0;
-    while (start <= line.size() &&
-           rule.re->Match(text, start, line.size(), RE2::UNANCHORED, groups, ngroups)) {
-      const re2::StringPiece whole = groups[0];
-      const size_t match_end = static_cast<size_t>(whole.data() + whole.size() - line.data());
-      const size_t next = match_end > start ? match_end : start + 1;
-      const re2::StringPiece code_text = groups[rule.code_group];
-      int64_t code = 0;
-      bool rejected = false;
-      for (int group : rule.reject_groups) rejected = rejected || groups[group].data() != nullptr;
-      if (rejected || code_text.data() == nullptr || !ParseCode(code_text, &code) ||
-          rule.Ignores(code)) {
-        start = next;
-        continue;
-      }
-      // Later rules only replace an accepted match whose code starts further right.
-      if (best_code_at == nullptr || code_text.data() < best_code_at) {
-        best_code_at = code_text.data();
-        match->rule = index;
-        match->code = code;
-        match->ts = rule.ts_group > 0 && groups[rule.ts_group].data() != nullptr
-                        ? std::string_view(groups[rule.ts_group].data(),
-                                           groups[rule.ts_group].size())
-                        : std::string_view();
-      }
-      break;
-    }
+    const LiteralPrefix* prefix =
+        optimised && literal_prefixes_[i].usable() ? &literal_prefixes_[i] : nullptr;
+    int64_t code = 0;
+    const re2::StringPiece code_text =
+        RuleMatch(rule, prefix, line, optimised ? best_code_at : nullptr, groups, &code);
+    // Later rules only replace an accepted match whose code starts further right.
+    if (code_text.data() == nullptr ||
+        (best_code_at != nullptr && code_text.data() >= best_code_at))
+      continue;
+    best_code_at = code_text.data();
+    match->rule = index;
+    match->code = code;
+    match->ts = rule.ts_group > 0 && groups[rule.ts_group].data() != nullptr
+                    ? std::string_view(groups[rule.ts_group].data(), groups[rule.ts_group].size())
+                    : std::string_view();
   }
   if (best_code_at == nullptr) return false;
   match->line = line;

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "extract/atom_prefilter.h"
+#include "extract/literal_prefix.h"
 #include "extract/match.h"
 #include "extract/rule_set.h"
 
@@ -49,7 +50,7 @@ class LineScanner {
       size_t line_start = 0;
       uint64_t rules = 0;
       if (!NextCandidateLine(chunk, pos, &line, &line_start, &rules)) return;
-      if (rules != 0 && EvaluateLine(line, rules, &match)) {
+      if (rules != 0 && EvaluateRules(line, rules, /*optimised=*/true, &match)) {
         match.line_offset = line_start;
         on_match(static_cast<const Match&>(match));
       }
@@ -57,10 +58,15 @@ class LineScanner {
     }
   }
 
-  // The per-line decision on its own (tests and the unoptimised reference
-  // path): every rule, no prefilter.
+  // The per-line decision on its own: every rule, no atom prefilter, but
+  // rules with a literal prefix searched at its occurrences (as Scan does).
   bool EvaluateLine(std::string_view line, Match* match) const {
-    return EvaluateLine(line, ~uint64_t{0}, match);
+    return EvaluateRules(line, ~uint64_t{0}, /*optimised=*/true, match);
+  }
+  // The reference the optimisations are checked against (tests, fuzzing):
+  // every rule searched over the whole line with plain RE2, one after another.
+  bool EvaluateLineUnoptimised(std::string_view line, Match* match) const {
+    return EvaluateRules(line, ~uint64_t{0}, /*optimised=*/false, match);
   }
   // Whether the atom prefilter is in use (else the union regex).
   bool prefiltered() const { return prefilter_.usable(); }
@@ -73,11 +79,14 @@ class LineScanner {
   bool NextCandidateLine(std::string_view chunk, size_t pos, std::string_view* line,
                          size_t* line_start, uint64_t* rules) const;
   // Runs the rules in `rules` (bit i: rule_indices()[i]) over `line`.
-  bool EvaluateLine(std::string_view line, uint64_t rules, Match* match) const;
+  // `optimised`: search literal-prefixed rules only at the prefix, and stop a
+  // rule's search where it can no longer beat the best code found so far.
+  bool EvaluateRules(std::string_view line, uint64_t rules, bool optimised, Match* match) const;
 
   std::shared_ptr<const RuleSet> rules_;
   std::vector<int> rule_indices_;
   AtomPrefilter prefilter_;     // when usable: finds candidate lines
+  std::vector<LiteralPrefix> literal_prefixes_;  // by position in rule_indices_
   std::unique_ptr<RE2> union_;  // otherwise: any rule could match here
 };
 

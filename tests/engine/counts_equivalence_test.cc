@@ -2,14 +2,15 @@
 // path's optimisations. CountChunk over a deterministic generated corpus, cut
 // into chunks of several sizes at line ends, must count exactly what a
 // line-by-line reference counts: split at '\n' one line at a time, decide each
-// line with LineScanner::EvaluateLine, count with the same SourceCounts API.
+// line with LineScanner::EvaluateLineUnoptimised (plain RE2, every rule over
+// the whole line), count with the same SourceCounts API.
 // The reference itself must agree with the generator's own ground truth
 // (tests/bench/gen_corpus.py --truth), and Scan must report the same matches
-// as EvaluateLine line by line. Hand-made chunks (CRLF, empty lines, a last
+// as that reference line by line. Hand-made chunks (CRLF, empty lines, a last
 // line without newline, very long lines, NUL bytes) go through both paths too.
 //
 // Uses only the public API the optimisations keep: LineScanner(rules, indices),
-// Scan, EvaluateLine, CountChunk, CountLines, SourceCounts, Catalog.
+// Scan, EvaluateLineUnoptimised, CountChunk, CountLines, SourceCounts, Catalog.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -82,7 +83,7 @@ Reference LineByLine(const LineScanner& scanner, std::string_view text) {
     const std::string_view line = text.substr(pos, end - pos);
     ++reference.lines;
     Match match;
-    if (scanner.EvaluateLine(line, &match)) {
+    if (scanner.EvaluateLineUnoptimised(line, &match)) {
       EXPECT_EQ(match.line.data(), line.data());
       reference.found.push_back(FoundAt(pos, match));
     }
@@ -172,7 +173,7 @@ void ExpectSameMatches(const std::vector<Found>& got, const std::vector<Found>& 
     }
     ++reported;
     if (j >= want.size() || (i < got.size() && got[i].offset < want[j].offset)) {
-      ADD_FAILURE() << what << ": Scan reported a line EvaluateLine does not: " << got[i]
+      ADD_FAILURE() << what << ": Scan reported a line the unoptimised path does not: " << got[i]
                     << "\n  " << LineAt(text, got[i].offset);
       ++i;
     } else if (i >= got.size() || want[j].offset < got[i].offset) {
@@ -180,7 +181,7 @@ void ExpectSameMatches(const std::vector<Found>& got, const std::vector<Found>& 
                     << LineAt(text, want[j].offset);
       ++j;
     } else {
-      ADD_FAILURE() << what << ": Scan " << got[i] << ", EvaluateLine " << want[j] << "\n  "
+      ADD_FAILURE() << what << ": Scan " << got[i] << ", unoptimised " << want[j] << "\n  "
                     << LineAt(text, want[j].offset);
       ++i, ++j;
     }
