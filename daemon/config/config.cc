@@ -222,7 +222,7 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
                    {"listen", "state_dir", "catalog", "rules", "sources",
                     "max_unknown_codes", "poll_interval", "max_line_bytes",
                     "read_chunk_bytes", "log_level", "commit_interval", "on_corrupt_state",
-                    "max_open_files", "alerts", "alerting"},
+                    "max_open_files", "scan_threads", "alerts", "alerting"},
                    "config");
   if (auto n = root["listen"]) {
     if (auto v = reader.String(n, "listen")) {
@@ -276,6 +276,12 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
   ReadPositive(reader, root, "max_line_bytes", &config->max_line_bytes);
   ReadPositive(reader, root, "read_chunk_bytes", &config->read_chunk_bytes);
   ReadPositive(reader, root, "max_open_files", &config->max_open_files);
+  ReadPositive(reader, root, "scan_threads", &config->scan_threads);
+  if (config->scan_threads > 2) {
+    reader.Error(root["scan_threads"], "scan_threads must be 1 or 2 (a chunk is matched in at "
+                                       "most two halves)");
+    config->scan_threads = 2;
+  }
   if (auto n = root["log_level"]) {
     if (auto v = reader.String(n, "log_level")) {
       static const std::set<std::string> kLevels = {"trace", "debug", "info",

@@ -59,6 +59,9 @@ struct Config {
   // Files kept open at once; idle ones beyond it are closed and reopened
   // when they grow (identity checked again).
   int64_t max_open_files = 4096;
+  // Threads that match a big chunk (a backlog): 1 or 2. Small chunks, the
+  // steady state, are always matched on the pipeline thread.
+  int64_t scan_threads = 2;
   std::string log_level = "info";
   // Counts and offsets are committed at most this often (when they changed),
   // and /metrics shows only committed values.

@@ -26,6 +26,7 @@ Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> set
       setup_(std::move(setup)),
       counts_(setup_->config.sources.size(),
               SourceCounts(setup_->catalog->size(), setup_->config.max_unknown_codes)),
+      split_counter_(static_cast<int>(setup_->config.scan_threads)),
       exporter_(setup_->catalog, SourceNames(setup_->config)),
       tailer_(
           io, setup_->config,
@@ -206,16 +207,17 @@ std::string Pipeline::AlertsJson() const {
 
 void Pipeline::OnChunk(size_t source, std::string_view lines) {
   if (!alerting_) {
-    CountChunk(*setup_->scanners[source], *setup_->catalog, lines, &counts_[source]);
+    split_counter_.CountChunk(*setup_->scanners[source], *setup_->catalog, lines,
+                              &counts_[source], [](const Match&) {});
     return;
   }
   const int64_t now = WallClockMs();
   const std::string& name = setup_->config.sources[source].name;
-  CountChunkWith(*setup_->scanners[source], *setup_->catalog, lines, &counts_[source],
-                 [&](const Match& match) {
-                   alerting_->Observe(name, match, now);
-                   alert_events_pending_ = true;
-                 });
+  split_counter_.CountChunk(*setup_->scanners[source], *setup_->catalog, lines,
+                            &counts_[source], [&](const Match& match) {
+                              alerting_->Observe(name, match, now);
+                              alert_events_pending_ = true;
+                            });
 }
 
 uint64_t Pipeline::ChangeSignature() const {

@@ -29,6 +29,7 @@
 
 #include "alert/dispatcher.h"
 #include "engine/setup.h"
+#include "engine/split_counter.h"
 #include "engine/source_counts.h"
 #include "metrics/exporter.h"
 #include "state/state_store.h"
@@ -88,6 +89,7 @@ class Pipeline {
   boost::asio::io_context& io_;
   std::shared_ptr<const Setup> setup_;
   std::vector<SourceCounts> counts_;
+  SplitCounter split_counter_;  // matches big chunks on two threads
   Exporter exporter_;
   Tailer tailer_;
   StateStore store_;

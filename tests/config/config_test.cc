@@ -22,6 +22,7 @@ TEST(Config, DefaultsWhenKeysAreAbsent) {
   EXPECT_EQ(config->listen_port, 9464);
   EXPECT_EQ(config->max_unknown_codes, 100);
   EXPECT_EQ(config->max_line_bytes, 64 * 1024);
+  EXPECT_EQ(config->scan_threads, 2);
   ASSERT_EQ(config->catalog_files.size(), 1u);
   EXPECT_NE(config->catalog_files[0].find("data/catalog.yaml"), std::string::npos);
   EXPECT_FALSE(config->rule_files.empty());
@@ -34,6 +35,7 @@ state_dir: state
 max_unknown_codes: 7
 poll_interval: 500ms
 max_line_bytes: 4096
+scan_threads: 1
 log_level: debug
 sources:
   - name: sdk
@@ -48,6 +50,7 @@ sources:
   EXPECT_EQ(config->max_unknown_codes, 7);
   EXPECT_EQ(config->poll_interval_ms, 500);
   EXPECT_EQ(config->max_line_bytes, 4096);
+  EXPECT_EQ(config->scan_threads, 1);
   EXPECT_EQ(config->log_level, "debug");
   ASSERT_EQ(config->sources.size(), 1u);
   EXPECT_EQ(config->sources[0].paths,
@@ -73,8 +76,11 @@ sources:
   - name: a
     paths: y.log
   - paths: []
+scan_threads: 3
 )");
   EXPECT_NE(all.find("errpulse.yaml:1:9: listen must be HOST:PORT"), std::string::npos) << all;
+  EXPECT_NE(all.find("errpulse.yaml:10:15: scan_threads must be 1 or 2"), std::string::npos)
+      << all;
   EXPECT_NE(all.find("errpulse.yaml:2:16: poll_interval must be a duration"), std::string::npos)
       << all;
   EXPECT_NE(all.find("errpulse.yaml:6:15: start_at must be 'end' or 'beginning'"),

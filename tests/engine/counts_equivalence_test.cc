@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "engine/counting.h"
+#include "engine/split_counter.h"
 #include "support/test_support.h"
 
 namespace errpulse {
@@ -142,6 +143,29 @@ SourceCounts CountInChunks(const Shipped& shipped, std::string_view text, size_t
   return counts;
 }
 
+// The same through SplitCounter with its helper thread, splitting every chunk
+// it can (min_split_bytes 1): counts, and the matches in the order on_match
+// saw them (the alert engine's input).
+struct SplitResult {
+  SourceCounts counts;
+  std::vector<Found> found;
+};
+
+SplitResult CountInChunksSplit(const Shipped& shipped, std::string_view text, size_t chunk_bytes,
+                               int max_unknown) {
+  SplitResult result{SourceCounts(shipped.catalog->size(), max_unknown), {}};
+  SplitCounter counter(/*threads=*/2, /*min_split_bytes=*/1);
+  EXPECT_TRUE(counter.splitting());
+  ForEachChunk(text, chunk_bytes, [&](size_t offset, std::string_view chunk) {
+    counter.CountChunk(*shipped.scanner, *shipped.catalog, chunk, &result.counts,
+                       [&](const Match& match) {
+                         EXPECT_EQ(match.line.data(), chunk.data() + match.line_offset);
+                         result.found.push_back(FoundAt(offset + match.line_offset, match));
+                       });
+  });
+  return result;
+}
+
 std::vector<Found> ScanInChunks(const LineScanner& scanner, std::string_view text,
                                 size_t chunk_bytes) {
   std::vector<Found> found;
@@ -219,6 +243,10 @@ void ExpectPathsAgree(const Shipped& shipped, std::string_view text,
                        CountReference(reference, *shipped.catalog, cap), *shipped.catalog,
                        where + ", max_unknown_codes " + std::to_string(cap));
     }
+    const SplitResult split = CountInChunksSplit(shipped, text, chunk_bytes, 2);
+    ExpectSameCounts(split.counts, CountReference(reference, *shipped.catalog, 2),
+                     *shipped.catalog, where + ", split on two threads");
+    ExpectSameMatches(split.found, reference.found, text, where + ", split on two threads");
   }
 }
 
@@ -267,6 +295,16 @@ TEST(CountsIdenticalToUnoptimisedPath, GeneratedCorpusInChunksOfSeveralSizes) {
                        CountReference(reference, *shipped.catalog, cap), *shipped.catalog,
                        where + ", max_unknown_codes " + std::to_string(cap));
     }
+  }
+  // Split across two threads (the live daemon with a backlog): the same
+  // counts, and the same matches in the same order.
+  for (size_t chunk_bytes : {size_t{256} << 10, size_t{4093}, kWhole}) {
+    const std::string where = "corpus split on two threads in chunks of " +
+                              (chunk_bytes == kWhole ? "all" : std::to_string(chunk_bytes));
+    const SplitResult split = CountInChunksSplit(shipped, text, chunk_bytes, kDefaultMaxUnknown);
+    ExpectSameCounts(split.counts, CountReference(reference, *shipped.catalog, kDefaultMaxUnknown),
+                     *shipped.catalog, where);
+    ExpectSameMatches(split.found, reference.found, text, where);
   }
   // Match by match: same lines, rules, codes and timestamps.
   for (size_t chunk_bytes : {size_t{64 << 10}, size_t{1}})
