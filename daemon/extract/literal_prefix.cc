@@ -3,6 +3,10 @@
 #include <cctype>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace errpulse {
 namespace {
 
@@ -129,33 +133,47 @@ LiteralPrefix LiteralPrefixOf(std::string_view p) {
   return prefix;
 }
 
+bool LiteralPrefix::At(const char* at) const {
+  if (!fold_case) return std::memcmp(at, text.data(), text.size()) == 0;
+  for (size_t k = 0; k < text.size(); ++k)
+    if (Lower(static_cast<unsigned char>(at[k])) != static_cast<unsigned char>(text[k]))
+      return false;
+  return true;
+}
+
 size_t LiteralPrefix::Find(std::string_view line, size_t from) const {
   const size_t n = text.size();
-  if (n == 0 || line.size() < n) return line.size();
+  if (n == 0 || line.size() < n || from > line.size() - n) return line.size();
   const char* const data = line.data();
   const size_t last = line.size() - n;  // the last position the literal fits at
-  const auto first = static_cast<unsigned char>(text[0]);
-  const bool fold_first = fold_case && IsAsciiLetter(first);
-  for (size_t at = from; at <= last;) {
-    // The next position of the first byte, in either case when folding.
-    const void* lower = std::memchr(data + at, first, last + 1 - at);
-    size_t hit = lower ? static_cast<const char*>(lower) - data : line.size();
-    if (fold_first) {
-      const void* upper = std::memchr(data + at, first & ~0x20, (hit < line.size() ? hit : last + 1) - at);
-      if (upper) hit = static_cast<const char*>(upper) - data;
-    }
-    if (hit > last) return line.size();
-    size_t k = 1;
-    if (fold_case) {
-      while (k < n && Lower(static_cast<unsigned char>(data[hit + k])) ==
-                          static_cast<unsigned char>(text[k]))
-        ++k;
-    } else {
-      while (k < n && data[hit + k] == text[k]) ++k;
-    }
-    if (k == n) return hit;
-    at = hit + 1;
+  size_t at = from;
+#if defined(__SSE2__)
+  // 16 positions at a time: the first (up to) three bytes, ASCII letters
+  // folded by or-ing 0x20, compared at once; hits are then checked whole.
+  const size_t k = n < 3 ? n : 3;
+  __m128i fold[3], want[3];
+  for (size_t j = 0; j < 3; ++j) {
+    const auto c = static_cast<unsigned char>(text[j < k ? j : 0]);
+    const bool letter = fold_case && IsAsciiLetter(c);
+    fold[j] = _mm_set1_epi8(static_cast<char>(letter ? 0x20 : 0));
+    want[j] = _mm_set1_epi8(static_cast<char>(c));
   }
+  for (; at + 16 + k - 1 <= line.size(); at += 16) {
+    __m128i hits = _mm_set1_epi8(static_cast<char>(0xFF));
+    for (size_t j = 0; j < k; ++j) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + at + j));
+      hits = _mm_and_si128(hits, _mm_cmpeq_epi8(_mm_or_si128(v, fold[j]), want[j]));
+    }
+    for (unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hits)); mask != 0;
+         mask &= mask - 1) {
+      const size_t hit = at + static_cast<size_t>(__builtin_ctz(mask));
+      if (hit > last) return line.size();
+      if (At(data + hit)) return hit;
+    }
+  }
+#endif
+  for (; at <= last; ++at)
+    if (At(data + at)) return at;
   return line.size();
 }
 

@@ -37,6 +37,8 @@ struct LiteralPrefix {
   // The first position at or after `from` where `text` occurs in `line`
   // (line.size() when none).
   size_t Find(std::string_view line, size_t from) const;
+  // Whether the literal occurs at `at` (at least text.size() readable bytes).
+  bool At(const char* at) const;
 };
 
 LiteralPrefix LiteralPrefixOf(std::string_view pattern);
