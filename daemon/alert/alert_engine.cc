@@ -5,8 +5,8 @@
 namespace errpulse {
 namespace {
 
-template <typename T>
-bool EmptyOrHas(const std::vector<T>& set, const T& value) {
+template <typename T, typename V>
+bool EmptyOrHas(const std::vector<T>& set, const V& value) {
   return set.empty() || std::find(set.begin(), set.end(), value) != set.end();
 }
 
@@ -43,7 +43,7 @@ const char* AlertStateName(AlertState state) {
 }
 
 AlertEngine::AlertEngine(std::vector<AlertRule> rules)
-    : rules_(std::move(rules)), instances_(rules_.size()) {}
+    : rules_(std::move(rules)), instances_(rules_.size()), known_instances_(rules_.size()) {}
 
 int64_t AlertEngine::Retention(const AlertRule& rule) const {
   return std::max(rule.window_ms, rule.spike ? rule.spike->baseline_ms : 0);
@@ -51,13 +51,27 @@ int64_t AlertEngine::Retention(const AlertRule& rule) const {
 
 bool AlertEngine::Matches(const AlertRule& rule, const AlertEvent& event) const {
   const AlertMatch& m = rule.match;
-  if (!m.sources.empty() && !EmptyOrHas(m.sources, std::string(event.source))) return false;
+  // string_view against std::string: no copy of the event's fields.
+  if (!EmptyOrHas(m.sources, event.source)) return false;
   if (event.code == 0) return rule.ratio.has_value();  // successes only feed ratios
-  return EmptyOrHas(m.codes, event.code) && EmptyOrHas(m.domains, std::string(event.domain)) &&
-         EmptyOrHas(m.categories, std::string(event.category));
+  return EmptyOrHas(m.codes, event.code) && EmptyOrHas(m.domains, event.domain) &&
+         EmptyOrHas(m.categories, event.category);
 }
 
 AlertEngine::Instance& AlertEngine::InstanceFor(size_t rule, const AlertEvent& event) {
+  // An instance's labels follow from (source, code): domain and category are
+  // the catalog's for the code. Those seen before are found without building
+  // the label map, so a surge of errors allocates nothing per line.
+  std::vector<KnownInstance>& known = known_instances_[rule];
+  for (const KnownInstance& k : known)
+    if (k.code == event.code && k.source == event.source) return *k.instance;
+  Instance& instance = SlowInstanceFor(rule, event);
+  if (known.size() < kMaxKnownInstances)
+    known.push_back({std::string(event.source), event.code, &instance});
+  return instance;
+}
+
+AlertEngine::Instance& AlertEngine::SlowInstanceFor(size_t rule, const AlertEvent& event) {
   std::map<std::string, std::string> labels;
   for (const auto& name : rules_[rule].by) {
     if (name == "source") labels[name] = std::string(event.source);
@@ -166,6 +180,7 @@ std::vector<AlertTransition> AlertEngine::Evaluate(int64_t now_ms) {
       }
       // An instance with nothing left to remember is dropped.
       if (in.state == AlertState::kInactive && in.errors.empty() && in.totals.empty()) {
+        known_instances_[r].clear();  // it may point to this one
         it = instances.erase(it);
       } else {
         ++it;

@@ -100,11 +100,22 @@ class AlertEngine {
 
   bool Matches(const AlertRule& rule, const AlertEvent& event) const;
   Instance& InstanceFor(size_t rule, const AlertEvent& event);
+  Instance& SlowInstanceFor(size_t rule, const AlertEvent& event);
   bool Condition(const AlertRule& rule, Instance& instance, int64_t now_ms, double* ratio);
   int64_t Retention(const AlertRule& rule) const;
 
   std::vector<AlertRule> rules_;
   std::vector<std::map<std::string, Instance>> instances_;  // per rule, by label key
+  // Per rule: instances already looked up, by (source, code); std::map nodes
+  // do not move, and a rule's list is cleared when one of its instances is
+  // dropped. Bounded: beyond it, lookups build the key as before.
+  struct KnownInstance {
+    std::string source;
+    int64_t code = 0;
+    Instance* instance = nullptr;
+  };
+  static constexpr size_t kMaxKnownInstances = 256;
+  std::vector<std::vector<KnownInstance>> known_instances_;
   int64_t now_ms_ = 0;
   uint64_t late_events_ = 0;
 };

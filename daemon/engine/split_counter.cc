@@ -19,8 +19,8 @@ SplitCounter::~SplitCounter() {
   helper_.join();
 }
 
-size_t SplitCounter::CutPoint(std::string_view chunk) {
-  const size_t middle = chunk.size() / 2;
+size_t SplitCounter::CutPoint(std::string_view chunk, int share) {
+  const size_t middle = chunk.size() / 64 * static_cast<size_t>(share);
   const void* newline = std::memchr(chunk.data() + middle, '\n', chunk.size() - middle);
   if (newline == nullptr) return chunk.size();
   return static_cast<size_t>(static_cast<const char*>(newline) - chunk.data()) + 1;
@@ -39,7 +39,10 @@ void SplitCounter::StartHelper(const LineScanner& scanner, std::string_view half
 
 void SplitCounter::WaitForHelper() {
   std::unique_lock<std::mutex> lock(mutex_);
+  const bool helper_was_first = job_done_;
   wake_.wait(lock, [this] { return job_done_; });
+  if (helper_was_first && main_share_ > 16) --main_share_;
+  if (!helper_was_first && main_share_ < 48) ++main_share_;
 }
 
 void SplitCounter::HelperLoop() {

@@ -41,7 +41,7 @@ class SplitCounter {
   void CountChunk(const LineScanner& scanner, const Catalog& catalog, std::string_view chunk,
                   SourceCounts* counts, OnMatch&& on_match) {
     const size_t cut = helper_.joinable() && chunk.size() >= min_split_bytes_
-                           ? CutPoint(chunk) : chunk.size();
+                           ? CutPoint(chunk, main_share_) : chunk.size();
     if (cut >= chunk.size()) {
       CountChunkWith(scanner, catalog, chunk, counts, on_match);
       return;
@@ -64,13 +64,19 @@ class SplitCounter {
   bool splitting() const { return helper_.joinable(); }
 
  private:
-  // Just after the first '\n' at or after the middle; chunk.size() if none.
-  static size_t CutPoint(std::string_view chunk);
+  // Just after the first '\n' at or after `share` (in 1/64ths) of the chunk;
+  // chunk.size() if none.
+  static size_t CutPoint(std::string_view chunk, int share);
   void StartHelper(const LineScanner& scanner, std::string_view half);
   void WaitForHelper();
   void HelperLoop();
 
   const size_t min_split_bytes_;
+  // The calling thread's share of a split chunk, in 1/64ths. It also counts
+  // the helper's matches and feeds the alert engine, so an even cut leaves
+  // the helper idle part of the time: WaitForHelper moves the cut by 1/64
+  // towards whichever side finished first (between 16/64 and 48/64).
+  int main_share_ = 32;
   std::mutex mutex_;
   std::condition_variable wake_;
   // Guarded by mutex_:

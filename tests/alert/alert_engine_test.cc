@@ -67,6 +67,22 @@ TEST(AlertEngine, ByLabelsMakeInstances) {
   EXPECT_EQ(engine.Instances().size(), 2u);
 }
 
+// A dropped instance (inactive, nothing left in its windows) must not be
+// found again through the lookup cache: a second surge of the same code and
+// source makes a new instance that fires again, and counts only itself.
+TEST(AlertEngine, SecondSurgeAfterTheInstanceWasDroppedFiresAgain) {
+  AlertEngine engine({Rule("- alert: A\n  by: [code, source]\n  window: 5s\n  threshold: 3\n")});
+  for (int round = 0; round < 3; ++round) {
+    const int64_t start_s = 100 + round * 50;
+    for (int i = 0; i < 3; ++i) engine.Observe(Error(start_s * 1000 + i, 60007, "a"));
+    engine.Observe(Error(start_s * 1000, 60007, "b"));
+    EXPECT_EQ(EvaluateEachSecond(engine, start_s, start_s + 20),
+              (std::vector<std::string>{std::to_string(start_s) + " firing 3",
+                                        std::to_string(start_s + 5) + " resolved 0"}))
+        << "round " << round;
+  }
+}
+
 TEST(AlertEngine, SpikeNeedsFactorTimesTheBaselineRate) {
   AlertEngine engine({Rule(R"(- alert: S
   window: 10s
