@@ -1,5 +1,6 @@
 #include "extract/line_scanner.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -76,7 +77,7 @@ LineScanner::LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> 
       rule_indices_(std::move(rule_indices)),
       prefilter_(Patterns(*rules_, rule_indices_)) {
   for (int index : rule_indices_)
-    literal_prefixes_.push_back(LiteralPrefixOf(rules_->rules()[index].pattern));
+    required_literals_.push_back(RequiredLiteralOf(rules_->rules()[index].pattern));
   RE2::Options options;
   options.set_log_errors(false);
   options.set_max_mem(64 << 20);  // the DFA cache; more memory, fewer NFA fallbacks
@@ -109,26 +110,40 @@ bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos, std::str
   return true;
 }
 
-// One rule's leftmost accepted match in `line`, searched from `from` (when
-// `prefix` is usable, only at its occurrences, anchored), ignoring matches
-// whose code cannot start before `before`. Fills `groups`; returns the code's
-// text (data() == nullptr when none).
-static re2::StringPiece RuleMatch(const Rule& rule, const LiteralPrefix* prefix,
+// Whether the rule's `reject_before` pattern matches the text that ends where
+// the match starts. Only its bounded width before the match is searched; RE2
+// still sees the line before that as context for \b.
+static bool RejectedByWhatPrecedes(const Rule& rule, std::string_view line, size_t match_start) {
+  if (!rule.reject_before) return false;
+  const re2::StringPiece before(line.data(), match_start);
+  const size_t from =
+      match_start > rule.reject_before_width ? match_start - rule.reject_before_width : 0;
+  return rule.reject_before->Match(before, from, match_start, RE2::UNANCHORED, nullptr, 0);
+}
+
+// One rule's leftmost accepted match in `line`, ignoring matches whose code
+// cannot start before `before`. With a usable `literal` the search starts
+// max_lead bytes before its next occurrence (none: no match), anchored at the
+// occurrence when max_lead is 0. Fills `groups`; returns the code's text
+// (data() == nullptr when none).
+static re2::StringPiece RuleMatch(const Rule& rule, const RequiredLiteral* literal,
                                   std::string_view line, const char* before,
                                   re2::StringPiece* groups, int64_t* code) {
   const re2::StringPiece text(line.data(), line.size());
   const int ngroups = rule.group_count + 1;
+  const bool anchored = literal != nullptr && literal->max_lead == 0;
   size_t start = 0;
   while (start <= line.size()) {
-    if (prefix != nullptr) {
-      start = prefix->Find(line, start);
-      if (start >= line.size()) break;
+    if (literal != nullptr) {
+      const size_t at = literal->Find(line, start);
+      if (at >= line.size()) break;
+      start = anchored ? at : std::max(start, at - std::min(at, literal->max_lead));
     }
     // A match starting at or after `before` cannot hold a code that starts before it.
     if (before != nullptr && line.data() + start >= before) break;
-    const RE2::Anchor anchor = prefix != nullptr ? RE2::ANCHOR_START : RE2::UNANCHORED;
+    const RE2::Anchor anchor = anchored ? RE2::ANCHOR_START : RE2::UNANCHORED;
     if (!rule.re->Match(text, start, line.size(), anchor, groups, ngroups)) {
-      if (prefix == nullptr) break;
+      if (!anchored) break;
       ++start;  // no match starts at this occurrence: try the next one
       continue;
     }
@@ -139,7 +154,8 @@ static re2::StringPiece RuleMatch(const Rule& rule, const LiteralPrefix* prefix,
     bool rejected = false;
     for (int group : rule.reject_groups) rejected = rejected || groups[group].data() != nullptr;
     if (rejected || code_text.data() == nullptr || !ParseCode(code_text, code) ||
-        rule.Ignores(*code)) {
+        rule.Ignores(*code) ||
+        RejectedByWhatPrecedes(rule, line, static_cast<size_t>(whole.data() - line.data()))) {
       start = next;
       continue;
     }
@@ -156,11 +172,11 @@ bool LineScanner::EvaluateRules(std::string_view line, uint64_t rules, bool opti
     if (i < 64 && !(rules & (uint64_t{1} << i))) continue;
     const int index = rule_indices_[i];
     const Rule& rule = rules_->rules()[index];
-    const LiteralPrefix* prefix =
-        optimised && literal_prefixes_[i].usable() ? &literal_prefixes_[i] : nullptr;
+    const RequiredLiteral* literal =
+        optimised && required_literals_[i].usable() ? &required_literals_[i] : nullptr;
     int64_t code = 0;
     const re2::StringPiece code_text =
-        RuleMatch(rule, prefix, line, optimised ? best_code_at : nullptr, groups, &code);
+        RuleMatch(rule, literal, line, optimised ? best_code_at : nullptr, groups, &code);
     // Later rules only replace an accepted match whose code starts further right.
     if (code_text.data() == nullptr ||
         (best_code_at != nullptr && code_text.data() >= best_code_at))

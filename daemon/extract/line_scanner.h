@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "extract/atom_prefilter.h"
-#include "extract/literal_prefix.h"
+#include "extract/required_literal.h"
 #include "extract/match.h"
 #include "extract/rule_set.h"
 
@@ -59,7 +59,7 @@ class LineScanner {
   }
 
   // The per-line decision on its own: every rule, no atom prefilter, but
-  // rules with a literal prefix searched at its occurrences (as Scan does).
+  // rules with a required literal searched from near it (as Scan does).
   bool EvaluateLine(std::string_view line, Match* match) const {
     return EvaluateRules(line, ~uint64_t{0}, /*optimised=*/true, match);
   }
@@ -79,14 +79,14 @@ class LineScanner {
   bool NextCandidateLine(std::string_view chunk, size_t pos, std::string_view* line,
                          size_t* line_start, uint64_t* rules) const;
   // Runs the rules in `rules` (bit i: rule_indices()[i]) over `line`.
-  // `optimised`: search literal-prefixed rules only at the prefix, and stop a
-  // rule's search where it can no longer beat the best code found so far.
+  // `optimised`: search rules with a required literal only near it, and stop
+  // a rule's search where it can no longer beat the best code found so far.
   bool EvaluateRules(std::string_view line, uint64_t rules, bool optimised, Match* match) const;
 
   std::shared_ptr<const RuleSet> rules_;
   std::vector<int> rule_indices_;
   AtomPrefilter prefilter_;     // when usable: finds candidate lines
-  std::vector<LiteralPrefix> literal_prefixes_;  // by position in rule_indices_
+  std::vector<RequiredLiteral> required_literals_;  // by position in rule_indices_
   std::unique_ptr<RE2> union_;  // otherwise: any rule could match here
 };
 

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/yaml_reader.h"
+#include "extract/pattern_width.h"
 
 namespace errpulse {
 namespace {
@@ -81,11 +82,34 @@ bool CompileRule(YamlReader& reader, const YAML::Node& pattern_node, Rule* rule,
   return true;
 }
 
+// `reject_before`: valid RE2, and of bounded length (it is searched only on
+// the bytes just before each match).
+void CompileRejectBefore(YamlReader& reader, const YAML::Node& node, Rule* rule) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(8 << 20);
+  rule->reject_before = std::make_unique<RE2>("(?:" + rule->reject_before_pattern + ")$", options);
+  if (!rule->reject_before->ok()) {
+    reader.Error(node, "rule '" + rule->name + "': invalid RE2 pattern in reject_before: " +
+                           rule->reject_before->error());
+    rule->reject_before.reset();
+    return;
+  }
+  rule->reject_before_width = MaxMatchBytes(rule->reject_before_pattern);
+  if (rule->reject_before_width == kUnboundedWidth) {
+    reader.Error(node, "rule '" + rule->name +
+                           "': reject_before must have a bounded length (write {0,N} instead "
+                           "of * or +): it is checked on the bytes just before each match");
+    rule->reject_before.reset();
+  }
+}
+
 bool ReadRule(YamlReader& reader, const YAML::Node& item, Rule* rule,
               Diagnostics* diagnostics) {
   if (!reader.ExpectMap(item, "rule")) return false;
   const int errors_before = reader.error_count();
-  reader.CheckKeys(item, {"name", "description", "pattern", "ignore_codes"}, "rule");
+  reader.CheckKeys(item, {"name", "description", "pattern", "ignore_codes", "reject_before"},
+                   "rule");
   if (auto n = item["name"]) {
     if (auto v = reader.String(n, "name")) rule->name = *v;
   } else {
@@ -100,6 +124,12 @@ bool ReadRule(YamlReader& reader, const YAML::Node& item, Rule* rule,
         CodeRange range;
         if (ReadRange(reader, r, &range)) rule->ignore_codes.push_back(range);
       }
+    }
+  }
+  if (auto n = item["reject_before"]) {
+    if (auto v = reader.String(n, "reject_before")) {
+      rule->reject_before_pattern = *v;
+      CompileRejectBefore(reader, n, rule);
     }
   }
   YAML::Node pattern = item["pattern"];

@@ -1,9 +1,11 @@
 // RuleSet: the compiled extraction rules (rules/*.yaml). Each rule is an RE2
 // pattern with a named group `code` (required), optional `ts` (event time),
 // optional groups named `reject` or `reject_*` (when one takes part in a
-// match, the match is discarded: RE2 has no look-around, so "status code 404"
-// is refused by capturing "status " there), and optional extra named groups. A rule may list
-// `ignore_codes` ranges whose values are never error codes (HTTP statuses).
+// match, the match is discarded), and optional extra named groups. A rule may
+// list `ignore_codes` ranges whose values are never error codes (HTTP
+// statuses), and a `reject_before` pattern for what must not precede a match
+// ("status code 404" is refused by `reject_before: '\bstatus '`; RE2 has no
+// look-behind).
 //
 // Immutable after Load(); shared as std::shared_ptr<const RuleSet>; all const
 // methods are thread-safe (RE2 objects are).
@@ -47,6 +49,13 @@ struct Rule {
   std::vector<int> reject_groups;
   int group_count = 0;
   std::vector<CodeRange> ignore_codes;
+  // `reject_before`: a match is discarded when this pattern matches text that
+  // ends where the match starts (RE2 has no look-behind). Compiled as
+  // `(?:PATTERN)$`; its longest match is `reject_before_width` bytes, so only
+  // that much of the line before a match is searched.
+  std::string reject_before_pattern;
+  std::unique_ptr<RE2> reject_before;
+  size_t reject_before_width = 0;
 
   bool Ignores(int64_t code) const {
     for (const auto& r : ignore_codes)

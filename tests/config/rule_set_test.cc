@@ -46,6 +46,25 @@ TEST(RuleSet, PatternWithoutCodeGroup) {
       << all;
 }
 
+TEST(RuleSet, RejectBeforeMustBeValidAndBounded) {
+  const std::string all = Errors(R"(rules:
+  - name: unbounded
+    pattern: 'code=(?P<code>\d+)'
+    reject_before: '\bstatus\s+'
+  - name: invalid
+    pattern: 'code=(?P<code>\d+)'
+    reject_before: 'status('
+)");
+  EXPECT_NE(all.find("rules/site.yaml:4:20: rule 'unbounded': reject_before must have a bounded "
+                     "length (write {0,N} instead of * or +)"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("rules/site.yaml:7:20: rule 'invalid': invalid RE2 pattern in "
+                     "reject_before: missing ): "),
+            std::string::npos)
+      << all;
+}
+
 TEST(RuleSet, DuplicateNamesMissingKeysAndBadRanges) {
   const std::string all = Errors(R"(rules:
   - name: a

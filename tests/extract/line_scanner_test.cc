@@ -113,6 +113,23 @@ TEST(LineScanner, RejectGroupDiscardsTheMatchAndSearchGoesOn) {
   EXPECT_EQ(Label(scanner, "status code 404 then code 7"), "7");
 }
 
+TEST(LineScanner, RejectBeforeDiscardsTheMatchAndSearchGoesOn) {
+  Diagnostics diagnostics;
+  auto rules = RuleSet::FromString(R"(rules:
+  - name: r
+    pattern: '\bcode[:=](?P<code>-?\d+)'
+    reject_before: '(?i)\bstatus[ _]{1,3}|Domain=\w{0,20} '
+)", "r.yaml", &diagnostics);
+  ASSERT_TRUE(rules) << FormatDiagnostics(diagnostics);
+  LineScanner scanner(rules, rules->AllRules());
+  EXPECT_EQ(Label(scanner, "STATUS  code=404 then code=7"), "7");
+  EXPECT_EQ(Label(scanner, "status code=404"), "-");
+  EXPECT_EQ(Label(scanner, "hotstatus code=9"), "9");  // \b: "status" must stand alone
+  EXPECT_EQ(Label(scanner, "Domain=NSURLErrorDomain code=-1001"), "-");
+  EXPECT_EQ(Label(scanner, "Domain=NSURLErrorDomainTooLongForTheBound code=-1001"), "-1001");
+  EXPECT_EQ(Label(scanner, "x code=5"), "5");
+}
+
 TEST(LineScanner, IgnoreCodesSkipsValuesAndKeepsSearching) {
   auto rules = Rules(R"(rules:
   - name: k

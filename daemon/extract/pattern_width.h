@@ -1,0 +1,45 @@
+// PatternWidth: how many bytes of text an RE2 pattern, or each item at its
+// top level, can match at most. Two users: the LineScanner's search window
+// (a rule whose matches hold a literal at most N bytes after their start is
+// searched from N bytes before the literal's first occurrence, not from the
+// line's start; see required_literal.h) and `reject_before` (checked only on
+// the bytes just before a match, so its pattern must be bounded).
+//
+// Conservative by construction: anything the parser does not know (\Q...\E,
+// back-references, a malformed repeat) makes the answer "unbounded" or
+// "unknown", which only costs speed. Widths are UTF-8 bytes: `.`, negated
+// classes, \D \W \S \pN and non-ASCII characters count 4; under (?i) an ASCII
+// 'k' counts 3 and 's' 2 (RE2 folds them to U+212A and U+017F), and classes
+// with letters and \w count 4.
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace errpulse {
+
+inline constexpr size_t kUnboundedWidth = SIZE_MAX;
+
+// One item of a pattern's top-level concatenation.
+struct PatternItem {
+  size_t max_width = 0;   // kUnboundedWidth when unbounded
+  std::string literal;    // a plain character (UTF-8), lower-cased when `fold`; else empty
+  bool fold = false;      // under (?i): ASCII letters match either case
+  bool quantified = false;  // a quantifier follows: the character may be absent or repeated
+};
+
+// The top-level items of `pattern`, or nullopt when it has a top-level `|`
+// or something the parser does not understand.
+std::optional<std::vector<PatternItem>> TopLevelItems(std::string_view pattern);
+
+// The most bytes a match of `pattern` can span (kUnboundedWidth if unbounded
+// or unknown).
+size_t MaxMatchBytes(std::string_view pattern);
+
+}  // namespace errpulse

@@ -1,0 +1,105 @@
+#include "extract/required_literal.h"
+
+#include "extract/pattern_width.h"
+
+#include <cctype>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace errpulse {
+namespace {
+
+bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+unsigned char Lower(unsigned char c) { return IsAsciiLetter(c) ? (c | 0x20) : c; }
+
+// A literal can be searched for with ASCII case folding only: under (?i) 'k'
+// and 's' also match non-ASCII characters, so they end a run.
+bool Searchable(const PatternItem& item) {
+  if (item.literal.empty() || item.quantified) return false;
+  return !(item.fold && (item.literal == "k" || item.literal == "s"));
+}
+
+}  // namespace
+
+RequiredLiteral RequiredLiteralOf(std::string_view pattern) {
+  RequiredLiteral found;
+  const auto items = TopLevelItems(pattern);
+  if (!items) return found;
+  size_t lead = 0;  // the most bytes the items before the current run can match
+  std::string run;
+  bool run_folds = false;
+  size_t run_width = 0;
+  auto qualifies = [&] { return !run.empty() && (lead == 0 || run.size() >= 3); };
+  for (const PatternItem& item : *items) {
+    if (Searchable(item)) {
+      run += item.literal;
+      run_folds = run_folds || item.fold;
+      run_width += item.max_width;
+      continue;
+    }
+    if (qualifies()) break;
+    lead = lead == kUnboundedWidth || item.max_width == kUnboundedWidth
+               ? kUnboundedWidth
+               : lead + run_width + item.max_width;
+    if (lead == kUnboundedWidth) return found;
+    run.clear();
+    run_folds = false;
+    run_width = 0;
+  }
+  if (!qualifies()) return found;
+  if (run_folds)
+    for (char& c : run) c = static_cast<char>(Lower(static_cast<unsigned char>(c)));
+  found.text = std::move(run);
+  found.fold_case = run_folds;
+  found.max_lead = lead;
+  return found;
+}
+
+bool RequiredLiteral::At(const char* at) const {
+  if (!fold_case) return std::memcmp(at, text.data(), text.size()) == 0;
+  for (size_t k = 0; k < text.size(); ++k)
+    if (Lower(static_cast<unsigned char>(at[k])) != static_cast<unsigned char>(text[k]))
+      return false;
+  return true;
+}
+
+size_t RequiredLiteral::Find(std::string_view line, size_t from) const {
+  const size_t n = text.size();
+  if (n == 0 || line.size() < n || from > line.size() - n) return line.size();
+  const char* const data = line.data();
+  const size_t last = line.size() - n;  // the last position the literal fits at
+  size_t at = from;
+#if defined(__SSE2__)
+  // 16 positions at a time: the first (up to) three bytes, ASCII letters
+  // folded by or-ing 0x20, compared at once; hits are then checked whole.
+  const size_t k = n < 3 ? n : 3;
+  __m128i fold[3], want[3];
+  for (size_t j = 0; j < 3; ++j) {
+    const auto c = static_cast<unsigned char>(text[j < k ? j : 0]);
+    const bool letter = fold_case && IsAsciiLetter(c);
+    fold[j] = _mm_set1_epi8(static_cast<char>(letter ? 0x20 : 0));
+    want[j] = _mm_set1_epi8(static_cast<char>(c));
+  }
+  for (; at + 16 + k - 1 <= line.size(); at += 16) {
+    __m128i hits = _mm_set1_epi8(static_cast<char>(0xFF));
+    for (size_t j = 0; j < k; ++j) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + at + j));
+      hits = _mm_and_si128(hits, _mm_cmpeq_epi8(_mm_or_si128(v, fold[j]), want[j]));
+    }
+    for (unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hits)); mask != 0;
+         mask &= mask - 1) {
+      const size_t hit = at + static_cast<size_t>(__builtin_ctz(mask));
+      if (hit > last) return line.size();
+      if (At(data + hit)) return hit;
+    }
+  }
+#endif
+  for (; at <= last; ++at)
+    if (At(data + at)) return at;
+  return line.size();
+}
+
+}  // namespace errpulse

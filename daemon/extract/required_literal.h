@@ -1,0 +1,50 @@
+// RequiredLiteral: literal text every match of a rule holds, at most
+// `max_lead` bytes after the match's start, when the pattern says so plainly:
+// `(?i)\berr(?:or)?...` starts with "err" (any case; max_lead 0),
+// `\bonEnterRoom\s*...` with "onEnterRoom", `】(?:...)` with "】", and
+// `(?i)["'\[]?\b(?:err(?:or)?[ _-]?)?code...` holds "code" within 13 bytes of
+// its start.
+//
+// Why: an unanchored RE2 search runs its DFA over every byte from where it
+// starts (about 1.5 ns each). Every match of such a rule starts at most
+// max_lead bytes before an occurrence of the literal, so no match starts
+// before (first occurrence - max_lead): the LineScanner starts its search
+// there, and when the literal does not occur it does not search at all. With
+// max_lead 0 a match starts exactly at an occurrence, so it runs RE2 anchored
+// at each occurrence, which stops a few bytes in when the text does not fit.
+// Either way the leftmost match is the one the plain search finds, and RE2
+// sees the whole line as context, so \b and ^ are judged the same way.
+//
+// The analysis (pattern_width.h) reads the pattern's top-level items: the
+// literal is the first run of plain, unquantified characters (three or more
+// unless it starts the pattern) after items of bounded width. A top-level
+// `|` or anything the parser does not know gives no literal (the plain
+// search). Under (?i) the literal is found with ASCII case folding, so 'k'
+// and 's' (which RE2 also folds to U+212A and U+017F) and non-ASCII letters
+// with case end a run.
+//
+// Value type; thread-safe to share once built.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace errpulse {
+
+struct RequiredLiteral {
+  std::string text;         // lower-cased when `fold_case`; empty: none
+  bool fold_case = false;   // ASCII letters match either case
+  size_t max_lead = 0;      // bytes a match can have before the literal
+
+  bool usable() const { return !text.empty(); }
+  // The first position at or after `from` where `text` occurs in `line`
+  // (line.size() when none).
+  size_t Find(std::string_view line, size_t from) const;
+  // Whether the literal occurs at `at` (at least text.size() readable bytes).
+  bool At(const char* at) const;
+};
+
+RequiredLiteral RequiredLiteralOf(std::string_view pattern);
+
+}  // namespace errpulse

@@ -1,0 +1,206 @@
+// RequiredLiteral and PatternWidth: what the analysis reads from patterns,
+// how Find finds the literal, that widths bound real matches, and — the
+// property the LineScanner relies on — that searching a rule only from near
+// its literal (anchored at it when max_lead is 0) decides every line exactly
+// as the plain unanchored RE2 search does (LineScanner::EvaluateLine against
+// EvaluateLineUnoptimised, one rule at a time, over many generated lines).
+#include "extract/required_literal.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "extract/line_scanner.h"
+#include "extract/pattern_width.h"
+#include "support/test_support.h"
+
+namespace errpulse {
+namespace {
+
+TEST(RequiredLiteralTest, ReadsTheLiteralAndItsLead) {
+  struct Case {
+    const char* pattern;
+    const char* text;
+    bool fold;
+    size_t lead = 0;
+  } cases[] = {
+      {R"((?i)\berr(?:or)?["']?\s*[:=]\s*(?P<code>-\d{1,9}))", "err", true},
+      {R"(\bonEnterRoom\s*[(:]\s*(?P<code>-\d+))", "onEnterRoom", false},
+      {R"(\bPlatformException\s*\(\s*(?P<code>-?\d+))", "PlatformException", false},
+      {R"(】(?:\{.*\})?\|(?P<code>-?\d+)\|)", "】", false},
+      {R"(\bon(?:Error|Fail)\s*\((?P<code>-?\d+))", "on", false},
+      {R"(^\[E\]code=(?P<code>\d+))", "[E]code=", false},
+      {R"((?i)ErrCode=(?P<code>\d+))", "errcode=", true},
+      {R"((?i)Result(?P<code>\d+))", "re", true},          // stops before 's' (U+017F folds to it)
+      {R"((?i)oK(?P<code>\d+))", "o", true},               // and before 'k' (U+212A)
+      {R"(abc+(?P<code>\d+))", "ab", false},                // 'c' may repeat: not part of it
+      {R"(abc?(?P<code>\d+))", "ab", false},
+      {R"(ab{2}(?P<code>\d+))", "a", false},
+      {R"((?i)\d+ ms)", "", false},
+      {R"((?P<reject>status )?code (?P<code>\d+))", "code ", false, 7},
+      {R"((?i)["'\[]?\b(?:err(?:or)?[ _-]?)?code["'\]]?\s*(?P<code>\d+))", "code", true, 10},
+      {R"(["'\[]?\bcode:(?P<code>\d+))", "code:", false, 1},
+      {R"(x{2,5}abc(?P<code>\d+))", "abc", false, 5},
+      {R"(x{2,5}ab(?P<code>\d+))", "", false},              // two letters after a lead: too common
+      {R"(\w*abc(?P<code>\d+))", "", false},                 // unbounded lead
+      {R"((?i)sk(?P<code>\d+))", "", false},
+      {R"(code=(?P<code>\d+)|err=(?P<e>\d+))", "", false},  // top-level alternation
+      {R"((?i)(?-i)Code:(?P<code>\d+))", "Code:", false},
+      {R"((?i:code)(?P<code>\d+))", "", false},
+      {R"(\(code\)(?P<code>\d+))", "(code)", false},
+      {R"((?i)错误码(?P<code>\d+))", "错误码", false},     // caseless CJK under (?i)
+      {R"((?i)Ä(?P<code>\d+))", "", false},                // non-ASCII with case
+      {R"(\Qcode\E(?P<code>\d+))", "", false},
+      {R"(\x41(?P<code>\d+))", "", false},
+  };
+  for (const auto& c : cases) {
+    const RequiredLiteral literal = RequiredLiteralOf(c.pattern);
+    EXPECT_EQ(literal.text, c.text) << c.pattern;
+    EXPECT_EQ(literal.fold_case, c.fold) << c.pattern;
+    if (literal.usable()) EXPECT_EQ(literal.max_lead, c.lead) << c.pattern;
+  }
+}
+
+// Every shipped rule has a literal to search near, so none costs a DFA pass
+// over whole lines (issue 6): code_key holds "code" within 10 bytes of its
+// start because its rejections live in reject_before, not in leading groups.
+TEST(RequiredLiteralTest, EveryShippedRuleHasOne) {
+  Diagnostics diagnostics;
+  auto rules = RuleSet::Load({testing::SourcePath("rules/codes.yaml")}, &diagnostics);
+  ASSERT_TRUE(rules) << FormatDiagnostics(diagnostics);
+  for (const Rule& rule : rules->rules()) {
+    const RequiredLiteral literal = RequiredLiteralOf(rule.pattern);
+    EXPECT_TRUE(literal.usable()) << rule.name;
+    EXPECT_LE(literal.max_lead, 16u) << rule.name;
+  }
+  EXPECT_EQ(RequiredLiteralOf(rules->rules()[rules->Find("code_key")].pattern).text, "code");
+}
+
+TEST(RequiredLiteralTest, FindsEveryOccurrenceInEitherCase) {
+  RequiredLiteral err{"err", true};
+  EXPECT_EQ(err.Find("xx ERR Err eRr err", 0), 3u);
+  EXPECT_EQ(err.Find("xx ERR Err eRr err", 4), 7u);
+  EXPECT_EQ(err.Find("xx ERR Err eRr err", 8), 11u);
+  EXPECT_EQ(err.Find("xx ERR Err eRr err", 12), 15u);
+  EXPECT_EQ(err.Find("xx ERR Err eRr err", 16), 18u);  // none: the size
+  EXPECT_EQ(err.Find("er", 0), 2u);
+  EXPECT_EQ(err.Find("eer", 0), 0u + 3u);  // "eer" holds no "err"
+  RequiredLiteral exact{"onEnterRoom", false};
+  EXPECT_EQ(exact.Find("onenterroom onEnterRoom", 0), 12u);
+  RequiredLiteral cjk{"】", false};
+  EXPECT_EQ(cjk.Find("【login】|0|", 0), 8u);
+  RequiredLiteral punct{"\"c", true};
+  EXPECT_EQ(punct.Find("a\"C", 0), 1u);
+}
+
+TEST(PatternWidthTest, MaxMatchBytes) {
+  EXPECT_EQ(MaxMatchBytes("abc"), 3u);
+  EXPECT_EQ(MaxMatchBytes("a{2,3}"), 3u);
+  EXPECT_EQ(MaxMatchBytes("(?:ab|cde)?f"), 4u);
+  EXPECT_EQ(MaxMatchBytes(R"(\bx\b$)"), 1u);
+  EXPECT_EQ(MaxMatchBytes("(?i)k"), 3u);  // U+212A KELVIN SIGN
+  EXPECT_EQ(MaxMatchBytes("(?i)s"), 2u);  // U+017F LONG S
+  EXPECT_EQ(MaxMatchBytes("[ab]"), 1u);
+  EXPECT_EQ(MaxMatchBytes("(?i)[ab]"), 4u);
+  EXPECT_EQ(MaxMatchBytes("[^a]"), 4u);
+  EXPECT_EQ(MaxMatchBytes("."), 4u);
+  EXPECT_EQ(MaxMatchBytes("é"), 2u);
+  EXPECT_EQ(MaxMatchBytes(R"(\w{0,64}\s{1,8})"), 72u);
+  EXPECT_EQ(MaxMatchBytes(R"(\d+)"), kUnboundedWidth);
+  EXPECT_EQ(MaxMatchBytes("x{3,}"), kUnboundedWidth);
+  EXPECT_EQ(MaxMatchBytes("x{,3}"), kUnboundedWidth);  // literal text to RE2: not parsed
+  EXPECT_EQ(MaxMatchBytes(R"(\Qa*\E)"), kUnboundedWidth);
+  EXPECT_EQ(MaxMatchBytes("(a"), kUnboundedWidth);
+  EXPECT_EQ(MaxMatchBytes("(?P<x>ab)|c"), 2u);
+  EXPECT_EQ(MaxMatchBytes("()*"), 0u);
+}
+
+// Whatever RE2 matches is never longer than MaxMatchBytes says.
+TEST(PatternWidthTest, BoundsEveryRealMatch) {
+  const char* patterns[] = {
+      R"(\bDomain=(?:NS|kCF|kCL|AVFoundation|WebKit)\w{0,64}\s{1,8}|(?i:\b(?:status|http)[ _-]))",
+      "(?i)[a-z]{1,3}k", "(?i)s{2}", ".{0,3}x", R"([^\]]{1,2}\])", R"(\W\D\S)", "(?i)é{1,2}"};
+  const char* pieces[] = {"a", "K", "k", "\xE2\x84\xAA", "s", "S", "\xC5\xBF", "\xC3\xA9",
+                          "\xC3\x89", "x", "]", " ", "\t", "Domain=NS", "Domain=WebKit", "status",
+                          "-", "_", "\xF0\x9F\x98\x80", "9", "\xE2\x80\x94"};
+  std::mt19937 random(7);
+  for (const char* pattern : patterns) {
+    const size_t bound = MaxMatchBytes(pattern);
+    ASSERT_NE(bound, kUnboundedWidth) << pattern;
+    RE2 re("(" + std::string(pattern) + ")");  // group 1: the whole match
+    ASSERT_TRUE(re.ok()) << pattern;
+    int matched = 0;
+    for (int i = 0; i < 20000; ++i) {
+      std::string text;
+      const int n = 1 + static_cast<int>(random() % 12);
+      for (int k = 0; k < n; ++k) text += pieces[random() % std::size(pieces)];
+      re2::StringPiece input(text), whole;
+      while (RE2::FindAndConsume(&input, re, &whole) &&
+             !whole.empty()) {
+        ++matched;
+        ASSERT_LE(whole.size(), bound) << pattern << " matched '" << whole << "' in '" << text << "'";
+      }
+    }
+    EXPECT_GT(matched, 0) << pattern;
+  }
+}
+
+// Searching near the literal must decide every line as the plain search does,
+// for patterns with \b, ^, case folding, repeated literals, leads, rejects
+// and overlapping hits.
+TEST(RequiredLiteralTest, SearchNearTheLiteralDecidesLikeThePlainOne) {
+  const char* patterns[] = {
+      R"((?i)\berr(?:or)?["']?\s*[:=]\s*["']?(?P<code>-\d{1,9})(?:[^\w.\-/]|\.(?:\D|$)|$))",
+      R"(\bon(?:Error|Fail|Failed|Failure)\s*[(:]\s*(?P<code>-?\d{1,9})(?:\s*[,)|;]|\s|$))",
+      R"(】(?:\{.*\}|\[.*\])?\|(?P<code>-?\d{1,9})\|)",
+      R"(^err=(?P<code>-?\d+))",
+      R"((?m)^err=(?P<code>-?\d+))",
+      R"(\Berr=(?P<code>-?\d+))",
+      R"(erer(?P<code>\d)(?P<reject>x)?)",
+      R"((?i)e(?P<code>\d+)$)",
+      R"((?i)["'\[]?\b(?:err(?:or)?[ _-]?)?code["'\]]?(?:\s*(?:=>|[:=])\s*|\s+)["']?(?P<code>-?\d{1,9})(?:[^\w.\-/]|\.(?:\D|$)|$))",
+      R"(x{0,3}erer(?P<code>\d)(?P<reject>x)?)",
+      R"(\b[a-z]{0,4}=err(?P<code>-?\d+))",
+  };
+  const char* pieces[] = {"err", "ERR", "Err", "error", "=", ":", " ", "-", "1", "42", "x",
+                          "onError", "onFail(", "(", ")", ",", "】", "|", "{", "}", "[", "]",
+                          "e", "r", "erer", ".", "/", "\"", "é", "\xE2\x84\xAA", "\t",
+                          "err=", "err=-5 ", "error: -12 ", "Err='-7'", "xerr=3", "erer4",
+                          "onError(-3,", "onFail: 8 ", "】|7|", "】{\"a\":1}|-6|", "】[1]|9|", "e5",
+                          "code", "CODE", "Code: 5", "error_code=-3 ", "\"code\":0,", "[code] 7",
+                          "errcode 12 ", "Encoder", "xerer", "xxerer5", "ab=err-4", "k=err9"};
+  std::mt19937 random(6);
+  std::vector<std::string> lines;
+  for (int i = 0; i < 20000; ++i) {
+    std::string line;
+    const int n = 1 + static_cast<int>(random() % 14);
+    for (int k = 0; k < n; ++k) line += pieces[random() % std::size(pieces)];
+    lines.push_back(line);
+  }
+  for (const char* pattern : patterns) {
+    ASSERT_TRUE(RequiredLiteralOf(pattern).usable()) << pattern;
+    std::string quoted;  // a YAML single-quoted scalar doubles its quotes
+    for (const char* c = pattern; *c; ++c) quoted += *c == '\'' ? std::string("''") : std::string(1, *c);
+    const std::string yaml =
+        "version: 1\nrules:\n  - name: r\n    pattern: '" + quoted + "'\n";
+    Diagnostics diagnostics;
+    auto rules = RuleSet::FromString(yaml, "test.yaml", &diagnostics);
+    ASSERT_TRUE(rules) << FormatDiagnostics(diagnostics);
+    LineScanner scanner(rules, rules->AllRules());
+    int matched = 0;
+    for (const auto& line : lines) {
+      Match fast, plain;
+      const bool got = scanner.EvaluateLine(line, &fast);
+      const bool want = scanner.EvaluateLineUnoptimised(line, &plain);
+      ASSERT_EQ(got, want) << pattern << "\n  " << line;
+      if (got) {
+        ++matched;
+        ASSERT_EQ(fast.code, plain.code) << pattern << "\n  " << line;
+      }
+    }
+    EXPECT_GT(matched, 0) << pattern << ": the lines never match, the test proves nothing";
+  }
+}
+
+}  // namespace
+}  // namespace errpulse
