@@ -1,6 +1,7 @@
 #include "extract/line_scanner.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -76,8 +77,16 @@ LineScanner::LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> 
     : rules_(std::move(rules)),
       rule_indices_(std::move(rule_indices)),
       prefilter_(Patterns(*rules_, rule_indices_)) {
-  for (int index : rule_indices_)
+  for (int index : rule_indices_) {
     required_literals_.push_back(RequiredLiteralOf(rules_->rules()[index].pattern));
+    std::string lower = required_literals_.back().text;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    size_t offset = SIZE_MAX;
+    if (prefilter_.usable())
+      for (const std::string& atom : prefilter_.atoms())
+        offset = std::min(offset, lower.find(atom));  // npos == SIZE_MAX: not in it
+    atom_in_literal_.push_back(offset);
+  }
   RE2::Options options;
   options.set_log_errors(false);
   options.set_max_mem(64 << 20);  // the DFA cache; more memory, fewer NFA fallbacks
@@ -87,7 +96,8 @@ LineScanner::LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> 
 const std::string& LineScanner::error() const { return union_->error(); }
 
 bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos, std::string_view* line,
-                                    size_t* line_start, uint64_t* rules) const {
+                                    size_t* line_start, uint64_t* rules,
+                                    size_t* first_atom) const {
   size_t at = 0;
   if (prefilter_.usable()) {
     at = prefilter_.FindAtom(chunk, pos);
@@ -104,6 +114,7 @@ bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos, std::str
   const size_t end = newline ? static_cast<const char*>(newline) - chunk.data() : chunk.size();
   *line = chunk.substr(start, end - start);
   *line_start = start;
+  *first_atom = prefilter_.usable() ? at - start : 0;
   // The line's atoms: none before `at`, so the scan starts there.
   *rules = prefilter_.usable() ? prefilter_.RulesFor(prefilter_.AtomsIn(chunk.substr(at, end - at)))
                                : ~uint64_t{0};
@@ -122,12 +133,12 @@ static bool RejectedByWhatPrecedes(const Rule& rule, std::string_view line, size
 }
 
 // One rule's leftmost accepted match in `line`, ignoring matches whose code
-// cannot start before `before`. With a usable `literal` the search starts
-// max_lead bytes before its next occurrence (none: no match), anchored at the
-// occurrence when max_lead is 0. Fills `groups`; returns the code's text
+// cannot start before `before`. With a usable `literal` (which does not occur
+// before `literal_from`) the search starts max_lead bytes before its next
+// occurrence (none: no match), anchored at the occurrence when max_lead is 0. Fills `groups`; returns the code's text
 // (data() == nullptr when none).
 static re2::StringPiece RuleMatch(const Rule& rule, const RequiredLiteral* literal,
-                                  std::string_view line, const char* before,
+                                  size_t literal_from, std::string_view line, const char* before,
                                   re2::StringPiece* groups, int64_t* code) {
   const re2::StringPiece text(line.data(), line.size());
   const int ngroups = rule.group_count + 1;
@@ -135,7 +146,7 @@ static re2::StringPiece RuleMatch(const Rule& rule, const RequiredLiteral* liter
   size_t start = 0;
   while (start <= line.size()) {
     if (literal != nullptr) {
-      const size_t at = literal->Find(line, start);
+      const size_t at = literal->Find(line, std::max(start, literal_from));
       if (at >= line.size()) break;
       start = anchored ? at : std::max(start, at - std::min(at, literal->max_lead));
     }
@@ -165,7 +176,7 @@ static re2::StringPiece RuleMatch(const Rule& rule, const RequiredLiteral* liter
 }
 
 bool LineScanner::EvaluateRules(std::string_view line, uint64_t rules, bool optimised,
-                                Match* match) const {
+                                size_t first_atom, Match* match) const {
   re2::StringPiece groups[kMaxRuleGroups];
   const char* best_code_at = nullptr;
   for (size_t i = 0; i < rule_indices_.size(); ++i) {
@@ -174,9 +185,12 @@ bool LineScanner::EvaluateRules(std::string_view line, uint64_t rules, bool opti
     const Rule& rule = rules_->rules()[index];
     const RequiredLiteral* literal =
         optimised && required_literals_[i].usable() ? &required_literals_[i] : nullptr;
+    const size_t offset = atom_in_literal_[i];
+    const size_t literal_from =
+        offset != SIZE_MAX && first_atom > offset ? first_atom - offset : 0;
     int64_t code = 0;
-    const re2::StringPiece code_text =
-        RuleMatch(rule, literal, line, optimised ? best_code_at : nullptr, groups, &code);
+    const re2::StringPiece code_text = RuleMatch(rule, literal, literal_from, line,
+                                                 optimised ? best_code_at : nullptr, groups, &code);
     // Later rules only replace an accepted match whose code starts further right.
     if (code_text.data() == nullptr ||
         (best_code_at != nullptr && code_text.data() >= best_code_at))

@@ -49,8 +49,9 @@ class LineScanner {
       std::string_view line;
       size_t line_start = 0;
       uint64_t rules = 0;
-      if (!NextCandidateLine(chunk, pos, &line, &line_start, &rules)) return;
-      if (rules != 0 && EvaluateRules(line, rules, /*optimised=*/true, &match)) {
+      size_t first_atom = 0;
+      if (!NextCandidateLine(chunk, pos, &line, &line_start, &rules, &first_atom)) return;
+      if (rules != 0 && EvaluateRules(line, rules, /*optimised=*/true, first_atom, &match)) {
         match.line_offset = line_start;
         on_match(static_cast<const Match&>(match));
       }
@@ -61,12 +62,12 @@ class LineScanner {
   // The per-line decision on its own: every rule, no atom prefilter, but
   // rules with a required literal searched from near it (as Scan does).
   bool EvaluateLine(std::string_view line, Match* match) const {
-    return EvaluateRules(line, ~uint64_t{0}, /*optimised=*/true, match);
+    return EvaluateRules(line, ~uint64_t{0}, /*optimised=*/true, 0, match);
   }
   // The reference the optimisations are checked against (tests, fuzzing):
   // every rule searched over the whole line with plain RE2, one after another.
   bool EvaluateLineUnoptimised(std::string_view line, Match* match) const {
-    return EvaluateRules(line, ~uint64_t{0}, /*optimised=*/false, match);
+    return EvaluateRules(line, ~uint64_t{0}, /*optimised=*/false, 0, match);
   }
   // Whether the atom prefilter is in use (else the union regex).
   bool prefiltered() const { return prefilter_.usable(); }
@@ -74,19 +75,26 @@ class LineScanner {
   const std::vector<int>& rule_indices() const { return rule_indices_; }
 
  private:
-  // Finds the first line at or after `pos` that could match, and which rules
-  // could (bit i: rule_indices()[i]).
+  // Finds the first line at or after `pos` that could match, which rules
+  // could (bit i: rule_indices()[i]), and where in it the first atom is (0
+  // when unknown).
   bool NextCandidateLine(std::string_view chunk, size_t pos, std::string_view* line,
-                         size_t* line_start, uint64_t* rules) const;
+                         size_t* line_start, uint64_t* rules, size_t* first_atom) const;
   // Runs the rules in `rules` (bit i: rule_indices()[i]) over `line`.
   // `optimised`: search rules with a required literal only near it, and stop
   // a rule's search where it can no longer beat the best code found so far.
-  bool EvaluateRules(std::string_view line, uint64_t rules, bool optimised, Match* match) const;
+  // `first_atom`: no atom occurs before this offset in `line`, so a literal
+  // that contains an atom cannot occur much before it either.
+  bool EvaluateRules(std::string_view line, uint64_t rules, bool optimised, size_t first_atom,
+                     Match* match) const;
 
   std::shared_ptr<const RuleSet> rules_;
   std::vector<int> rule_indices_;
   AtomPrefilter prefilter_;     // when usable: finds candidate lines
   std::vector<RequiredLiteral> required_literals_;  // by position in rule_indices_
+  // By position in rule_indices_: where in its literal an atom starts (the
+  // least such offset), or SIZE_MAX when the literal holds no atom.
+  std::vector<size_t> atom_in_literal_;
   std::unique_ptr<RE2> union_;  // otherwise: any rule could match here
 };
 
