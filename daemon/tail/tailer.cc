@@ -307,9 +307,15 @@ void Tailer::Drain() {
     } else if (status == FileTailer::ReadStatus::kEndOfFile) {
       // Shrunk below our offset (copytruncate) shows up as end-of-file here.
       struct stat st;
-      if (::fstat(file->fd(), &st) == 0) file->known_size = static_cast<uint64_t>(st.st_size);
-      if (file->known_size < file->read_offset() || file->ContentReplaced(file->known_size))
+      const bool stated = ::fstat(file->fd(), &st) == 0;
+      if (stated) file->known_size = static_cast<uint64_t>(st.st_size);
+      if (file->known_size < file->read_offset() || file->ContentReplaced(file->known_size)) {
         HandleTruncation(file, file->Record(false).offset);
+      } else if (stated) {
+        // Checked as of `st`: the full poll reads the first bytes again only
+        // if the file changed since.
+        file->MarkContentChecked(st);
+      }
     }
   }
   MakeRoom(0);
