@@ -105,6 +105,8 @@ void ReadSource(YamlReader& reader, const YAML::Node& item, const std::string& b
 }
 
 void ReadPositive(YamlReader& reader, const YAML::Node& root, const char* key, int64_t* out);
+void ReadDurationAtLeast(YamlReader& reader, const YAML::Node& root, const char* key,
+                         int64_t min_ms, int64_t* out_ms);
 
 // A webhook; its URL (which may carry a robot key) from `url`, `url_file` or
 // `url_env`, so the config file itself need not hold the secret.
@@ -180,18 +182,9 @@ void ReadAlerting(YamlReader& reader, const YAML::Node& node, AlertingConfig* ou
       out->alertmanagers = *v;
     }
   }
-  auto duration = [&](const char* key, int64_t* value, int64_t min_ms) {
-    if (auto n = node[key]) {
-      if (auto v = reader.DurationMs(n, key)) {
-        if (*v < min_ms)
-          reader.Error(n, std::string(key) + " must be at least " + std::to_string(min_ms) + "ms");
-        *value = *v;
-      }
-    }
-  };
-  duration("resend_interval", &out->resend_interval_ms, 1000);
-  duration("evaluation_interval", &out->evaluation_interval_ms, 100);
-  duration("timeout", &out->timeout_ms, 100);
+  ReadDurationAtLeast(reader, node, "resend_interval", 1000, &out->resend_interval_ms);
+  ReadDurationAtLeast(reader, node, "evaluation_interval", 100, &out->evaluation_interval_ms);
+  ReadDurationAtLeast(reader, node, "timeout", 100, &out->timeout_ms);
   ReadPositive(reader, node, "queue_size", &out->queue_size);
   if (auto n = node["webhooks"]) {
     if (reader.ExpectSequence(n, "webhooks"))
@@ -214,13 +207,26 @@ void ReadPositive(YamlReader& reader, const YAML::Node& root, const char* key,
   }
 }
 
+void ReadDurationAtLeast(YamlReader& reader, const YAML::Node& root, const char* key,
+                         int64_t min_ms, int64_t* out_ms) {
+  if (auto n = root[key]) {
+    if (auto v = reader.DurationMs(n, key)) {
+      if (*v < min_ms) {
+        reader.Error(n, std::string(key) + " must be at least " + std::to_string(min_ms) + "ms");
+      } else {
+        *out_ms = *v;
+      }
+    }
+  }
+}
+
 void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& base_dir,
               Config* config, Diagnostics* diagnostics) {
   if (root.IsNull()) return;  // an empty file is the defaults
   if (!reader.ExpectMap(root, "config")) return;
   reader.CheckKeys(root,
                    {"listen", "state_dir", "catalog", "rules", "sources",
-                    "max_unknown_codes", "poll_interval", "max_line_bytes",
+                    "max_unknown_codes", "poll_interval", "rescan_interval", "max_line_bytes",
                     "read_chunk_bytes", "log_level", "commit_interval", "on_corrupt_state",
                     "max_open_files", "scan_threads", "alerts", "alerting"},
                    "config");
@@ -246,15 +252,8 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
       }
     }
   }
-  if (auto n = root["poll_interval"]) {
-    if (auto v = reader.DurationMs(n, "poll_interval")) {
-      if (*v < 100) {
-        reader.Error(n, "poll_interval must be at least 100ms");
-      } else {
-        config->poll_interval_ms = *v;
-      }
-    }
-  }
+  ReadDurationAtLeast(reader, root, "poll_interval", 100, &config->poll_interval_ms);
+  ReadDurationAtLeast(reader, root, "rescan_interval", 100, &config->rescan_interval_ms);
   if (auto n = root["commit_interval"]) {
     if (auto v = reader.DurationMs(n, "commit_interval")) {
       if (*v < 1 || *v > 1000) {

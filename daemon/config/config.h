@@ -54,6 +54,10 @@ struct Config {
   std::vector<std::string> rule_files;
   int max_unknown_codes = 100;        // distinct unknown codes per source
   int64_t poll_interval_ms = 2000;    // safety-net stat poll
+  // Where inotify sees every change (watched directories on local
+  // filesystems), the full stat poll runs only this often; never more often
+  // than poll_interval.
+  int64_t rescan_interval_ms = 30'000;
   int64_t max_line_bytes = 64 * 1024;
   int64_t read_chunk_bytes = 256 * 1024;  // per file per turn: fairness
   // Files kept open at once; idle ones beyond it are closed and reopened

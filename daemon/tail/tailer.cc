@@ -100,6 +100,9 @@ void Tailer::Start(const std::vector<SourceStart>& starts) {
     ScanSource(s, at_end);
   }
   UpdateGauges(/*stat_active=*/true, /*stat_retired=*/true);
+  last_poll_ms_ = NowMs();
+  next_full_poll_ms_ =
+      last_poll_ms_ + std::max(config_.rescan_interval_ms, config_.poll_interval_ms);
   SchedulePoll();
   ScheduleDrain();
   running_ = true;
@@ -144,6 +147,14 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     const int err = errno;
+    // A symlink whose target is not there (yet) raises no event in this
+    // directory when the target appears: the quick poll looks again.
+    struct stat link;
+    if (err != ENOENT || (::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode))) {
+      if (retry_.insert(key).second) WantQuickPoll();
+    } else {
+      retry_.erase(key);
+    }
     if (it != active_.end()) {
       // Renamed away or removed: read what is left in it, then let it go. A
       // file that appears at the path later completes a rotation.
@@ -207,8 +218,10 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
   if (int err = file->Open(at_end); err != 0) {
     if (err == ENOENT) {  // renamed away again between stat() and open(): a rotation
       vanished_.emplace(key, WallClockMs());
+      retry_.erase(key);
       return;
     }
+    if (retry_.insert(key).second) WantQuickPoll();
     ++stats.read_errors;
     if (warned_.insert(path).second)
       spdlog::warn("source '{}': cannot open {}: {} (retrying every {} ms)",
@@ -223,6 +236,7 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
     vanished_.erase(gone);
   }
   file->last_seen_wall_ms = WallClockMs();
+  retry_.erase(key);
   if (warned_.erase(path)) spdlog::info("source '{}': {} is readable now",
                                         config_.sources[source].name, path);
   spdlog::info("source '{}': following {} from {}", config_.sources[source].name, path,
@@ -231,8 +245,9 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
   ++generation_;
   if (file->real_path() != path) {  // through a symlink: watch where the file is
     WatchDirectory(DirName(file->real_path()));
-    aliases_[file->real_path()] = key;
+    aliases_[file->real_path()].insert(key);
   }
+  if (!FileCovered(*file)) WantQuickPoll();
   Queue(file);
   // A path that appears while running may have had a file before this one
   // that was written and rotated away between two looks.
@@ -245,6 +260,7 @@ void Tailer::Retire(std::shared_ptr<FileTailer> file) {
   file->last_growth_ms = NowMs();
   Queue(file);
   retired_.push_back(std::move(file));
+  WantQuickPoll();  // it is let go by the quick poll
 }
 
 void Tailer::Queue(const std::shared_ptr<FileTailer>& file) {
@@ -284,19 +300,27 @@ void Tailer::Drain() {
       file->last_growth_ms = now;
       file->last_seen_wall_ms = wall_now;
       file->known_size = std::max(file->known_size, file->read_offset());
+      read_since_poll_ = true;  // the quick poll refreshes the lag gauge
       Queue(file);  // fair: one chunk per file per turn, come back for more
     } else if (status == FileTailer::ReadStatus::kReplaced) {
       HandleTruncation(file, file->Record(false).offset);
     } else if (status == FileTailer::ReadStatus::kEndOfFile) {
       // Shrunk below our offset (copytruncate) shows up as end-of-file here.
       struct stat st;
-      if (::fstat(file->fd(), &st) == 0) file->known_size = static_cast<uint64_t>(st.st_size);
-      if (file->known_size < file->read_offset() || file->ContentReplaced(file->known_size))
+      const bool stated = ::fstat(file->fd(), &st) == 0;
+      if (stated) file->known_size = static_cast<uint64_t>(st.st_size);
+      if (file->known_size < file->read_offset() || file->ContentReplaced(file->known_size)) {
         HandleTruncation(file, file->Record(false).offset);
+      } else if (stated) {
+        // Checked as of `st`: the full poll reads the first bytes again only
+        // if the file changed since.
+        file->MarkContentChecked(st);
+      }
     }
   }
   MakeRoom(0);
   UpdateGauges(/*stat_active=*/false, /*stat_retired=*/false);
+  if (read_since_poll_) WantQuickPoll();
   round_done_();
   ScheduleDrain();
 }

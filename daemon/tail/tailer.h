@@ -2,9 +2,17 @@
 // lines to a ChunkSink.
 //
 // - inotify on the directories that hold the paths wakes it the moment a file
-//   grows, appears, is renamed or removed; a slow stat poll (poll_interval)
-//   is the safety net for what inotify misses (network filesystems, overflow,
-//   directories that do not exist yet) and re-expands the globs.
+//   grows, appears, is renamed or removed. Two stat polls are the safety net:
+//   the quick poll (every poll_interval, and only while it has work) stats
+//   what inotify cannot vouch for: paths in directories on network or FUSE
+//   filesystems (see filesystem_kind.h), globs whose directories are not
+//   watched (not there yet, a glob in the directory part, out of watches, no
+//   inotify), files that could not be opened, rotated-away files being
+//   finished, and files read since the last poll (for the lag gauge). The
+//   full poll (every rescan_interval, and at once after an inotify queue
+//   overflow) re-expands every glob and stats every path, for what even a
+//   local filesystem does not report (writes through mmap or a hard link in
+//   another directory, a watched directory's parent renamed).
 // - A path that is renamed away or removed (rotation) keeps its open file
 //   until that file has been read to its end and has stopped growing for a
 //   grace period; its partial last line is then handed on. The new file at the
@@ -15,8 +23,9 @@
 //   beginning; files that appear later are always read from their beginning.
 // - Reading is fair: at most read_chunk_bytes per file per turn, then the next
 //   file; the event loop runs other work between turns.
-// - Files that cannot be opened (permission denied) are retried at every poll,
-//   counted in read_errors and logged once.
+// - Files that cannot be opened (permission denied), and symlinks whose
+//   target does not exist yet, are retried at every quick poll; open failures
+//   are counted in read_errors and logged once.
 // - Identity is device + inode + a fingerprint of the first bytes (see
 //   file_identity.h): a file whose first bytes changed was truncated and
 //   rewritten, even when it is now longer than the offset.
@@ -67,7 +76,7 @@ struct SourceStart {
 struct FollowedFile {
   std::string path;
   uint64_t offset = 0;  // bytes read so far (including an unfinished last line)
-  uint64_t size = 0;    // size when last looked at (every read, fstat every poll)
+  uint64_t size = 0;    // size when last looked at (every read, and the polls)
   bool retired = false; // rotated away, being read to its end
   bool parked = false;  // closed for max_open_files, reopened when it grows
 };
@@ -107,10 +116,31 @@ class Tailer {
  private:
   using Key = std::pair<size_t, std::string>;  // (source, path)
 
+  // The polls (tailer_poll.cc). Poll() is the full one.
   void Poll();
+  void QuickPoll();
+  // Arms the poll timer for the next full poll, or poll_interval when the
+  // quick poll has work (NeedsQuickPoll()).
   void SchedulePoll();
+  void ArmPollTimer(int64_t delay_ms);
+  void OnPollTimer();
+  // Something the quick poll must look after appeared (a retired file, a
+  // path to retry, a file being read): bring the timer forward.
+  void WantQuickPoll();
+  bool NeedsQuickPoll() const;
+  // Lets go of rotated-away files that reached their end and stopped growing.
+  void LetGoFinishedFiles();
   void ReadInotify();
   void HandleInotifyBuffer(size_t bytes);
+  // What happened at `path` (an event's directory + name).
+  void HandlePathEvent(const std::string& path, bool content_only);
+  // Whether inotify reports every change in `dir` (watched, on a local
+  // filesystem), in a file's directories, or in every file a pattern can match.
+  bool DirCovered(const std::string& dir) const;
+  bool FileCovered(const FileTailer& file) const;
+  bool PatternCovered(const std::string& pattern) const;
+  // End of a poll: the directories that were fresh when it began are covered.
+  void SettleWatches(const std::set<std::string>& fresh_at_start);
   // Looks at a path: rotation, truncation, growth, or a new file to open
   // (from its end when `new_at_end`, else from its beginning).
   void CheckPath(size_t source, const std::string& path, bool new_at_end);
@@ -141,13 +171,18 @@ class Tailer {
   bool ReadCompressedCopy(size_t source, const FileRecord& record);
   void ScanSource(size_t source, bool new_at_end);
   void WatchDirectory(const std::string& dir);
+  void Unwatch(int wd);
+  // Full poll: drops the watches of directories whose path now names another
+  // directory (it or a parent was renamed), so that they are watched again.
+  void DropStaleWatches();
   void Retire(std::shared_ptr<FileTailer> file);
   void Queue(const std::shared_ptr<FileTailer>& file);
   void ScheduleDrain();
   void Drain();
   // Recomputes files_open and lag_bytes from each file's known size,
   // refreshed first by fstat for the active and/or the retired files (at
-  // start: all; every poll: retired only, the poll's stat of each path
+  // start: all; every poll: retired only, as the full poll's stat of each
+  // path and the quick poll's fstat of the files read since the last poll
   // refreshed the active ones; every read round: none).
   void UpdateGauges(bool stat_active, bool stat_retired);
   // Bounded open files (max_open_files): how many are open, and parking the
@@ -176,14 +211,37 @@ class Tailer {
   std::map<Key, int64_t> vanished_;
 
   int inotify_fd_ = -1;
+  bool inotify_failed_ = false;  // reading events failed: only the polls are left
   std::unique_ptr<boost::asio::posix::stream_descriptor> inotify_;
   std::vector<char> inotify_buffer_;
-  std::map<int, std::string> watch_dirs_;  // watch descriptor -> directory
-  // Files followed through a symlink: real path -> the followed path's key,
-  // so writes seen in the target's directory wake the right file.
-  std::map<std::string, Key> aliases_;
-  std::set<std::string> watched_;
+  // A watched directory: its inotify watch, the directory the path named
+  // when it was added, and whether its filesystem reports every change.
+  struct WatchedDir {
+    int wd = -1;
+    uint64_t device = 0;
+    uint64_t inode = 0;
+    bool inotify_complete = false;
+  };
+  std::map<std::string, WatchedDir> watched_;  // directory path -> its watch
+  // Watch descriptor -> every path it was added under (one directory can be
+  // reached by several, through symlinks; the kernel gives one watch).
+  std::map<int, std::vector<std::string>> watch_dirs_;
+  // Directories watched since the last poll began: what appeared or changed
+  // in them before the watch raised no event, so they count as not covered
+  // until a poll that began after the watch has stat()ed their files.
+  std::set<std::string> fresh_watches_;
+  bool warned_watch_limit_ = false;
+  // Files followed through a symlink: real path -> the followed paths' keys,
+  // so writes seen in the target's directory wake the right files.
+  std::map<std::string, std::set<Key>> aliases_;
+  // Paths the quick poll tries again: open or stat failed (not ENOENT), or a
+  // symlink whose target does not exist (yet).
+  std::set<Key> retry_;
   boost::asio::steady_timer poll_timer_;
+  int64_t poll_due_ms_ = 0;      // when poll_timer_ fires (steady clock)
+  int64_t next_full_poll_ms_ = 0;
+  int64_t last_poll_ms_ = 0;     // files read since then need an fstat for the lag gauge
+  bool read_since_poll_ = false;
   bool stopped_ = false;
   bool running_ = false;           // Start() is done: files appearing now are new
   int64_t started_wall_ms_ = 0;

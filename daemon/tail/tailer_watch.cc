@@ -1,15 +1,18 @@
-// Tailer, part three: noticing change. inotify events on the watched
-// directories, the safety-net poll, the gauges, and the bound on open files.
-// See tailer.h for the guarantees.
+// Tailer, part three: noticing change through inotify. The watches on the
+// directories, what their filesystems let inotify see (coverage, which
+// decides what the quick poll must stat instead), the events, and the bound
+// on open files. See tailer.h for the guarantees.
 #include <fnmatch.h>
 #include <spdlog/spdlog.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
-#include <chrono>
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "common/paths.h"
+#include "tail/filesystem_kind.h"
 #include "tail/tailer.h"
 
 namespace errpulse {
@@ -23,10 +26,73 @@ constexpr uint32_t kDirectoryEvents = IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_M
 
 void Tailer::WatchDirectory(const std::string& dir) {
   if (inotify_fd_ < 0 || watched_.count(dir)) return;
-  int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), kDirectoryEvents | IN_ONLYDIR);
-  if (wd < 0) return;  // not there yet: the poll tries again
-  watched_.insert(dir);
-  watch_dirs_[wd] = dir;
+  // The directory's identity before the watch: if the path is swapped in
+  // between, the full poll sees a mismatch and watches it again.
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) return;  // not there yet: the quick poll tries again
+  const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), kDirectoryEvents | IN_ONLYDIR);
+  if (wd < 0) {
+    if (errno == ENOSPC && !warned_watch_limit_) {
+      warned_watch_limit_ = true;
+      spdlog::warn("out of inotify watches (fs.inotify.max_user_watches) at {}: directories "
+                   "without one are polled every {} ms",
+                   dir, config_.poll_interval_ms);
+    }
+    return;  // not watched: the quick poll stats its files
+  }
+  const auto fs = FilesystemOf(dir);
+  const bool complete = fs && fs->inotify_complete;
+  watched_[dir] = {wd, static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                   complete};
+  auto& names = watch_dirs_[wd];
+  if (std::find(names.begin(), names.end(), dir) == names.end()) names.push_back(dir);
+  fresh_watches_.insert(dir);
+  WantQuickPoll();
+  if (!complete)
+    spdlog::info("{} is on {}: inotify does not see every write there (other hosts', a FUSE "
+                 "server's); its files are stat()ed every {} ms",
+                 dir, fs ? fs->name : "a filesystem statfs cannot name", config_.poll_interval_ms);
+}
+
+void Tailer::Unwatch(int wd) {
+  auto it = watch_dirs_.find(wd);
+  if (it == watch_dirs_.end()) return;
+  for (const auto& dir : it->second) watched_.erase(dir);
+  watch_dirs_.erase(it);
+  ::inotify_rm_watch(inotify_fd_, wd);  // its IN_IGNORED finds no directory: skipped
+}
+
+void Tailer::DropStaleWatches() {
+  std::vector<int> stale;
+  for (const auto& [dir, watch] : watched_) {
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_dev) != watch.device ||
+        static_cast<uint64_t>(st.st_ino) != watch.inode)
+      stale.push_back(watch.wd);
+  }
+  for (int wd : stale) Unwatch(wd);
+}
+
+bool Tailer::DirCovered(const std::string& dir) const {
+  if (!inotify_ || inotify_failed_ || fresh_watches_.count(dir)) return false;
+  auto it = watched_.find(dir);
+  return it != watched_.end() && it->second.inotify_complete;
+}
+
+bool Tailer::FileCovered(const FileTailer& file) const {
+  return DirCovered(DirName(file.path())) &&
+         (file.real_path() == file.path() || DirCovered(DirName(file.real_path())));
+}
+
+bool Tailer::PatternCovered(const std::string& pattern) const {
+  // A glob in the directory part can match directories that appear later,
+  // in a parent nobody watches.
+  const std::string dir = DirName(pattern);
+  return !HasGlobChars(dir) && DirCovered(dir);
+}
+
+void Tailer::SettleWatches(const std::set<std::string>& fresh_at_start) {
+  for (const auto& dir : fresh_at_start) fresh_watches_.erase(dir);
 }
 
 size_t Tailer::OpenCount() const {
@@ -63,7 +129,10 @@ void Tailer::ReadInotify() {
       [this](const boost::system::error_code& ec, size_t bytes) {
         if (ec == boost::asio::error::operation_aborted || stopped_) return;
         if (ec) {
-          spdlog::warn("reading inotify events failed: {}; relying on the poll", ec.message());
+          spdlog::warn("reading inotify events failed: {}; stat()ing every file every {} ms",
+                       ec.message(), config_.poll_interval_ms);
+          inotify_failed_ = true;
+          WantQuickPoll();
           return;
         }
         HandleInotifyBuffer(bytes);
@@ -76,96 +145,67 @@ void Tailer::HandleInotifyBuffer(size_t bytes) {
   for (size_t at = 0; at + sizeof(inotify_event) <= bytes;) {
     const auto* event = reinterpret_cast<const inotify_event*>(inotify_buffer_.data() + at);
     at += sizeof(inotify_event) + event->len;
-    if (event->mask & IN_Q_OVERFLOW) {
+    if (event->mask & IN_Q_OVERFLOW) {  // events were lost: look at everything
       rescan = true;
       continue;
     }
     auto dir = watch_dirs_.find(event->wd);
     if (dir == watch_dirs_.end()) continue;
-    if (event->mask & IN_IGNORED) {
-      watched_.erase(dir->second);
+    if (event->mask & IN_IGNORED) {  // deleted or unmounted: the quick poll takes over
+      for (const auto& name : dir->second) watched_.erase(name);
       watch_dirs_.erase(dir);
+      WantQuickPoll();
+      continue;
+    }
+    if (event->mask & IN_MOVE_SELF) {
+      // Renamed: the watch follows the directory, but its path names
+      // another one (or none) now. Look at every path again.
+      Unwatch(event->wd);
+      rescan = true;
       continue;
     }
     if (event->len == 0) continue;
-    const std::string path = dir->second + "/" + event->name;
     const bool content_only = (event->mask & ~IN_ISDIR) == IN_MODIFY;
-    for (size_t s = 0; s < config_.sources.size(); ++s) {
-      auto it = active_.find({s, path});
-      if (it != active_.end() && content_only) {
-        Queue(it->second);  // the common case: no stat, just read
-        continue;
-      }
-      bool wanted = it != active_.end();
-      for (const auto& pattern : config_.sources[s].paths)
-        wanted = wanted || ::fnmatch(pattern.c_str(), path.c_str(), FNM_PATHNAME) == 0;
-      if (wanted) CheckPath(s, path, false);
-    }
-    // A symlink's target, in a directory of its own.
-    if (auto alias = aliases_.find(path); alias != aliases_.end()) {
-      auto it = active_.find(alias->second);
-      if (it == active_.end()) {
-        aliases_.erase(alias);
-      } else if (content_only) {
-        Queue(it->second);
-      } else {
-        CheckPath(alias->second.first, alias->second.second, false);
-      }
-    }
+    // Copied: HandlePathEvent may add names to this watch.
+    const std::vector<std::string> names = dir->second;
+    for (const auto& name : names) HandlePathEvent(name + "/" + event->name, content_only);
   }
   // A rotated-away file may still be written under its new name.
   for (auto& file : retired_) Queue(file);
   if (rescan) Poll();
 }
 
-void Tailer::SchedulePoll() {
-  poll_timer_.expires_after(std::chrono::milliseconds(config_.poll_interval_ms));
-  poll_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    Poll();
-    SchedulePoll();
-  });
-}
-
-void Tailer::Poll() {
-  for (size_t s = 0; s < config_.sources.size(); ++s) ScanSource(s, /*new_at_end=*/false);
-  // Let go of rotated-away files that reached their end and stopped growing.
-  const int64_t grace_ms = std::max<int64_t>(5000, 2 * config_.poll_interval_ms);
-  const int64_t now = NowMs();
-  for (auto it = retired_.begin(); it != retired_.end();) {
-    auto& file = *it;
-    struct stat st;
-    const bool at_end = ::fstat(file->fd(), &st) != 0 ||
-                        static_cast<uint64_t>(st.st_size) <= file->read_offset();
-    if (at_end && now - file->last_growth_ms >= grace_ms && !file->queued) {
-      file->FlushPartial(sink_);
-      RememberKnown(file->source(), file->fingerprint());
-      it = retired_.erase(it);
-      ++generation_;
+void Tailer::HandlePathEvent(const std::string& path, bool content_only) {
+  for (size_t s = 0; s < config_.sources.size(); ++s) {
+    auto it = active_.find({s, path});
+    if (it != active_.end() && content_only) {
+      Queue(it->second);  // the common case: no stat, just read
+      continue;
+    }
+    bool wanted = it != active_.end();
+    for (const auto& pattern : config_.sources[s].paths)
+      wanted = wanted || ::fnmatch(pattern.c_str(), path.c_str(), FNM_PATHNAME) == 0;
+    if (wanted) CheckPath(s, path, false);
+  }
+  // A symlink's target, in a directory of its own.
+  auto alias = aliases_.find(path);
+  if (alias == aliases_.end()) return;
+  const std::vector<Key> keys(alias->second.begin(), alias->second.end());
+  std::vector<Key> stale;
+  for (const auto& key : keys) {
+    auto it = active_.find(key);
+    if (it == active_.end()) {
+      stale.push_back(key);
+    } else if (content_only) {
+      Queue(it->second);
     } else {
-      if (!at_end) Queue(file);
-      ++it;
+      CheckPath(key.first, key.second, false);
     }
   }
-  // The paths were just stat()ed by ScanSource (CheckPath sets known_size):
-  // only rotated-away files need an fstat for their size.
-  UpdateGauges(/*stat_active=*/false, /*stat_retired=*/true);
-  round_done_();
-}
-
-void Tailer::UpdateGauges(bool stat_active, bool stat_retired) {
-  for (auto& stats : stats_) stats.files_open = stats.lag_bytes = 0;
-  auto account = [&](FileTailer& file, bool stat_files) {
-    TailStats& stats = stats_[file.source()];
-    if (!file.parked()) ++stats.files_open;
-    struct stat st;
-    if (stat_files && ::fstat(file.fd(), &st) == 0)
-      file.known_size = static_cast<uint64_t>(st.st_size);
-    if (file.known_size > file.read_offset())
-      stats.lag_bytes += static_cast<int64_t>(file.known_size - file.read_offset());
-  };
-  for (const auto& [key, file] : active_) account(*file, stat_active);
-  for (const auto& file : retired_) account(*file, stat_retired);
+  if (alias = aliases_.find(path); alias != aliases_.end()) {
+    for (const auto& key : stale) alias->second.erase(key);
+    if (alias->second.empty()) aliases_.erase(alias);
+  }
 }
 
 }  // namespace errpulse

@@ -34,6 +34,7 @@ TEST(Config, ReadsEveryKeyAndResolvesRelativePaths) {
 state_dir: state
 max_unknown_codes: 7
 poll_interval: 500ms
+rescan_interval: 1h
 max_line_bytes: 4096
 scan_threads: 1
 log_level: debug
@@ -49,6 +50,7 @@ sources:
   EXPECT_EQ(config->state_dir, "/base/state");
   EXPECT_EQ(config->max_unknown_codes, 7);
   EXPECT_EQ(config->poll_interval_ms, 500);
+  EXPECT_EQ(config->rescan_interval_ms, 3'600'000);
   EXPECT_EQ(config->max_line_bytes, 4096);
   EXPECT_EQ(config->scan_threads, 1);
   EXPECT_EQ(config->log_level, "debug");
@@ -89,6 +91,20 @@ scan_threads: 3
   EXPECT_NE(all.find("errpulse.yaml:7:11: source 'a' is defined twice"), std::string::npos)
       << all;
   EXPECT_NE(all.find("errpulse.yaml:9:5: source is missing 'name'"), std::string::npos) << all;
+}
+
+TEST(Config, RescanIntervalDefaultAndBadValues) {
+  Diagnostics d;
+  auto config = ParseConfig("sources: []\n", "errpulse.yaml", "/base", &d);
+  ASSERT_TRUE(config) << FormatDiagnostics(d);
+  EXPECT_EQ(config->rescan_interval_ms, 30'000);
+  std::string all = Errors("sources: []\nrescan_interval: often\n");
+  EXPECT_NE(all.find("errpulse.yaml:2:18: rescan_interval must be a duration"), std::string::npos)
+      << all;
+  all = Errors("sources: []\nrescan_interval: 10ms\n");
+  EXPECT_NE(all.find("errpulse.yaml:2:18: rescan_interval must be at least 100ms"),
+            std::string::npos)
+      << all;
 }
 
 TEST(Config, YamlSyntaxError) {

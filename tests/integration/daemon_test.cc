@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/daemon_harness.h"
 #include "support/test_support.h"
 
 extern char** environ;
@@ -26,167 +27,19 @@ extern char** environ;
 namespace {
 
 namespace ept = errpulse::testing;
+using ept::Daemon;
+using ept::ErrorSeriesIs;
+using ept::Join;
+using ept::Label;
+using ept::Repeat;
+using ept::Scrape;
+using ept::Series;
+using ept::SourceYaml;
+using ept::Src;
+using ept::Value;
+using ept::WaitMetric;
+using ept::WaitMetricAtLeast;
 using std::chrono::milliseconds;
-
-// ---------------------------------------------------------------------------
-// Helpers
-
-std::string Join(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) out += l + "\n";
-  return out;
-}
-
-std::string Repeat(const std::string& line, int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) out += line + "\n";
-  return out;
-}
-
-std::string Scrape(int port) { return ept::HttpGet(port, "/metrics").body; }
-
-// Every series of `name` whose labels contain all `labels` fragments.
-std::vector<std::pair<std::string, double>> Series(const std::string& text,
-                                                   const std::string& name,
-                                                   const std::vector<std::string>& labels) {
-  std::vector<std::pair<std::string, double>> out;
-  for (const auto& [series, value] : ept::ParseMetrics(text)) {
-    if (series.substr(0, series.find('{')) != name) continue;
-    bool all = true;
-    for (const auto& l : labels) all = all && series.find(l) != std::string::npos;
-    if (all) out.emplace_back(series, value);
-  }
-  return out;
-}
-
-std::string Label(const std::string& key, const std::string& value) {
-  return key + "=\"" + value + "\"";
-}
-
-std::string Src(const std::string& source) { return Label("source", source); }
-
-// Exactly one errpulse_errors_total series for (source, code) exists, with the
-// given domain and category labels, and its value is `want`.
-::testing::AssertionResult ErrorSeriesIs(const std::string& text, const std::string& source,
-                                         const std::string& code, const std::string& domain,
-                                         const std::string& category, double want) {
-  auto found = Series(text, "errpulse_errors_total", {Src(source), Label("code", code)});
-  if (found.size() != 1) {
-    auto r = ::testing::AssertionFailure();
-    r << found.size() << " errpulse_errors_total series for source=" << source
-      << " code=" << code << " (want exactly 1):";
-    for (const auto& [s, v] : found) r << "\n  " << s << " " << v;
-    return r;
-  }
-  const auto& [series, value] = found[0];
-  if (series.find(Label("domain", domain)) == std::string::npos ||
-      series.find(Label("category", category)) == std::string::npos)
-    return ::testing::AssertionFailure()
-           << series << ": want domain=" << domain << " category=" << category;
-  if (value != want)
-    return ::testing::AssertionFailure() << series << " is " << value << ", want " << want;
-  return ::testing::AssertionSuccess();
-}
-
-// Polls /metrics until `pred(value of name{labels})` holds.
-::testing::AssertionResult WaitMetricPred(int port, const std::string& name,
-                                          const std::vector<std::string>& labels,
-                                          const std::function<bool(double)>& pred,
-                                          const std::string& what,
-                                          milliseconds timeout = milliseconds(8000)) {
-  double last = -1;
-  const bool ok = ept::WaitFor(
-      [&] {
-        last = ept::MetricValue(Scrape(port), name, labels);
-        return pred(last);
-      },
-      timeout);
-  if (ok) return ::testing::AssertionSuccess();
-  auto r = ::testing::AssertionFailure();
-  r << name << "{";
-  for (const auto& l : labels) r << l << ",";
-  r << "} is " << last << ", want " << what;
-  return r;
-}
-
-::testing::AssertionResult WaitMetric(int port, const std::string& name,
-                                      const std::vector<std::string>& labels, double want,
-                                      milliseconds timeout = milliseconds(8000)) {
-  return WaitMetricPred(
-      port, name, labels, [want](double v) { return v == want; }, std::to_string(want),
-      timeout);
-}
-
-::testing::AssertionResult WaitMetricAtLeast(int port, const std::string& name,
-                                             const std::vector<std::string>& labels,
-                                             double want,
-                                             milliseconds timeout = milliseconds(8000)) {
-  return WaitMetricPred(
-      port, name, labels, [want](double v) { return v >= want; },
-      ">= " + std::to_string(want), timeout);
-}
-
-double Value(int port, const std::string& name, const std::vector<std::string>& labels) {
-  return ept::MetricValue(Scrape(port), name, labels);
-}
-
-// The real daemon on a config written into `dir`: `body` is everything but
-// listen and state_dir. Retries with another port when the one FreePort()
-// handed out was taken in between (tests may run in parallel).
-class Daemon {
- public:
-  Daemon(const ept::TempDir& dir, const std::string& body)
-      : dir_(dir), body_(body), config_path_(dir.File("errpulse.yaml")) {}
-
-  ::testing::AssertionResult Start() {
-    std::string log;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      port_ = ept::FreePort();
-      ept::WriteFile(config_path_, "listen: \"127.0.0.1:" + std::to_string(port_) +
-                                       "\"\nstate_dir: " + dir_.File("state") + "\n" + body_);
-      process_ = std::make_unique<ept::DaemonProcess>(
-          std::vector<std::string>{"--config", config_path_});
-      bool failed = false;
-      const bool ready = ept::WaitFor([&] {
-        if (ept::HttpGet(port_, "/-/ready").status == 200) return true;
-        failed = process_->Log().find(" error ") != std::string::npos;
-        return failed;
-      });
-      if (ready && !failed) return ::testing::AssertionSuccess();
-      log = process_->Log();
-      process_.reset();
-      if (!failed) break;  // not a port clash: do not retry
-    }
-    return ::testing::AssertionFailure() << "errpulsed did not become ready; its log:\n" << log;
-  }
-
-  int port() const { return port_; }
-  std::string Metrics() const { return Scrape(port_); }
-  std::string Log() const { return process_ ? process_->Log() : ""; }
-  int Stop(int signal) { return process_->StopWith(signal); }
-
- private:
-  const ept::TempDir& dir_;
-  std::string body_;
-  std::string config_path_;
-  int port_ = 0;
-  std::unique_ptr<ept::DaemonProcess> process_;
-};
-
-std::string SourceYaml(const std::string& name, const std::vector<std::string>& paths,
-                       const std::string& start_at = "",
-                       const std::vector<std::string>& rules = {}) {
-  std::string out = "  - name: " + name + "\n    paths: [";
-  for (size_t i = 0; i < paths.size(); ++i) out += (i ? ", " : "") + paths[i];
-  out += "]\n";
-  if (!start_at.empty()) out += "    start_at: " + start_at + "\n";
-  if (!rules.empty()) {
-    out += "    rules: [";
-    for (size_t i = 0; i < rules.size(); ++i) out += (i ? ", " : "") + rules[i];
-    out += "]\n";
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------
 // 1. Exact counts on a mixed log.
