@@ -17,14 +17,15 @@ esac
 # for the dashboard and fleet-rule checks, curl, htpasswd for bcrypt hashes,
 # logrotate, clang and its libFuzzer runtime, chromium for the status page test,
 # dpkg-dev and file for the .deb (CPack's shlibdeps needs both), debootstrap and
-# systemd-container for clean Debian roots).
+# systemd-container for clean Debian roots, bindfs for a FUSE mount that inotify
+# cannot see into).
 packages=(ca-certificates git cmake ninja-build g++ pkg-config
           libboost-dev libboost-system-dev libre2-dev libspdlog-dev prometheus-cpp-dev
           libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libssl-dev libcrypt-dev libsystemd-dev
           libgtest-dev libgmock-dev)
 if [ "$mode" = test ]; then
   packages+=(prometheus prometheus-alertmanager python3 curl openssl apache2-utils logrotate gzip
-             clang libclang-rt-14-dev chromium dpkg-dev file debootstrap systemd-container)
+             clang libclang-rt-14-dev chromium dpkg-dev file debootstrap systemd-container bindfs)
 fi
 
 missing=()
