@@ -63,8 +63,12 @@ AlertDispatcher::AlertDispatcher(std::vector<AlertRule> rules,
 
 void AlertDispatcher::Observe(const std::string& source, const Match& match, int64_t now_ms) {
   int64_t time = now_ms;
+  if (const int64_t day = now_ms / 86'400'000; day != year_day_) {
+    year_day_ = day;
+    year_ = YearOfMs(now_ms);
+  }
   // The line's own time, unless it is far from the clock (no zone, a backlog).
-  if (auto t = ParseEventTime(match.line, CurrentYear());
+  if (auto t = ParseEventTime(match.line, year_);
       t && *t > now_ms - kEventTimeToleranceMs && *t < now_ms + kEventTimeToleranceMs)
     time = *t;
   engine_.Observe(ClassifiedEvent(*catalog_, source, match.code, time));

@@ -23,12 +23,14 @@ std::string FormatUtc(int64_t unix_ms, bool with_millis) {
   return out;
 }
 
-int CurrentYear() {
-  const std::time_t now = std::time(nullptr);
+int YearOfMs(int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
-  ::gmtime_r(&now, &tm);
+  ::gmtime_r(&t, &tm);
   return tm.tm_year + 1900;
 }
+
+int CurrentYear() { return YearOfMs(WallClockMs()); }
 
 int64_t WallClockMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

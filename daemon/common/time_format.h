@@ -17,5 +17,7 @@ int64_t WallClockMs();
 
 // The current year (UTC), for log times that carry none.
 int CurrentYear();
+// The year (UTC) of `ms` since the Unix epoch.
+int YearOfMs(int64_t ms);
 
 }  // namespace errpulse
