@@ -9,7 +9,7 @@
 #   2. the live daemon tailing the corpus from its beginning (a temp config:
 #      one source, start_at: beginning, a free 127.0.0.1 port, state in a temp
 #      dir): time from its start until errpulse_lines_total on /metrics (polled
-#      every 10 ms) reaches the corpus's line count; CPU from /proc/PID/stat
+#      every --live-poll-ms, 50 by default) reaches the corpus's line count; CPU from /proc/PID/stat
 #      and peak RSS (VmHWM) at that moment;
 #   3. mtail --one_shot running tests/bench/mtail/errpulse_equiv.mtail, as
 #      installed and with GOMAXPROCS=1 (on 2 cores Go spends ~25% more CPU);
@@ -25,11 +25,14 @@
 #
 # How:  bash tests/bench/bench.sh [--lines N] [--runs N] [--errpulsed PATH]
 #                                 [--workdir DIR] [--skip TOOL] [--json FILE]
+#                                 [--live-poll-ms MS] [--live-config 'KEY: VALUE']
 #   --errpulsed  the binary to measure (default build/errpulsed), so any build
 #                can be compared on the same corpus;
 #   --workdir    keeps the corpus there and reuses it next time (it is named by
 #                line count and generator version); default: a temp dir;
-#   --skip       replay | alerts | live | mtail | mtail1 | rg | cat.
+#   --skip       replay | alerts | live | mtail | mtail1 | rg | cat;
+#   --live-config a top-level config line for the live daemon, e.g.
+#                'scan_threads: 1' (repeatable).
 # A 2,000,000-line run takes about 7 minutes on 2 cores (mtail is most of it).
 #
 # Needs: a Release build of errpulsed (cmake -DCMAKE_BUILD_TYPE=Release;
