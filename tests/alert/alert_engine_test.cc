@@ -4,18 +4,13 @@
 
 #include "alert/alert_engine.h"
 #include "common/yaml_reader.h"
+#include "support/alert_rules.h"
 
 namespace errpulse {
 namespace {
 
 AlertRule Rule(const std::string& yaml) {
-  Diagnostics d;
-  YamlReader reader("alerts.yaml", &d);
-  auto root = reader.LoadString(yaml);
-  std::vector<AlertRule> rules;
-  std::map<std::string, std::string> names;
-  ReadAlertRules(reader, *root, &rules, &names);
-  EXPECT_EQ(d.size(), 0u) << FormatDiagnostics(d);
+  std::vector<AlertRule> rules = testing::AlertRulesFromYaml(yaml);
   EXPECT_EQ(rules.size(), 1u);
   return rules.empty() ? AlertRule() : rules[0];
 }

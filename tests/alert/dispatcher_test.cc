@@ -4,22 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include "common/yaml_reader.h"
+#include "support/alert_rules.h"
 #include "support/test_support.h"
 
 namespace errpulse {
 namespace {
-
-std::vector<AlertRule> Rules(const std::string& yaml) {
-  Diagnostics d;
-  YamlReader reader("alerts.yaml", &d);
-  auto root = reader.LoadString(yaml);
-  std::vector<AlertRule> rules;
-  std::map<std::string, std::string> names;
-  ReadAlertRules(reader, *root, &rules, &names);
-  EXPECT_EQ(d.size(), 0u) << FormatDiagnostics(d);
-  return rules;
-}
 
 std::shared_ptr<const Catalog> ShippedCatalog() {
   Diagnostics d;
@@ -33,7 +22,7 @@ size_t Active(const AlertDispatcher& alerting) { return alerting.ActiveAlerts().
 // 20 errors among 2,020 responses are 1%, under the 5% the rule pages at; if
 // the successes did not reach it, 20 of 20 would be 100% and it would fire.
 TEST(AlertDispatcher, SuccessesReachRatioRules) {
-  AlertDispatcher alerting(Rules(R"(- alert: R
+  AlertDispatcher alerting(testing::AlertRulesFromYaml(R"(- alert: R
   match: { sources: [rest] }
   window: 1m
   ratio: { above: 0.05, min_total: 10 }
@@ -55,7 +44,7 @@ TEST(AlertDispatcher, SuccessesReachRatioRules) {
 // Without ratio rules the successes change nothing: a threshold rule fires on
 // its errors alone, however many successes come between them.
 TEST(AlertDispatcher, ThresholdRuleIgnoresSuccesses) {
-  AlertDispatcher alerting(Rules("- alert: A\n  match: { codes: [60007] }\n  window: 1m\n"
+  AlertDispatcher alerting(testing::AlertRulesFromYaml("- alert: A\n  match: { codes: [60007] }\n  window: 1m\n"
                                  "  threshold: 3\n"),
                            ShippedCatalog(), "test", 60'000, {});
   const int64_t t0 = 1'800'000'000'000;
