@@ -23,6 +23,23 @@ void AddNeedle(const std::string& atom, AtomPrefilter::Needles* needles) {
   }
 }
 
+void BuildTeddyTables(AtomPrefilter::Needles* needles) {
+  needles->teddy = needles->count <= 8;
+  if (!needles->teddy) return;
+  for (size_t n = 0; n < needles->count; ++n) {
+    const auto bit = static_cast<uint8_t>(1u << n);
+    for (size_t k = 0; k < 3; ++k) {
+      const uint8_t c = needles->bytes[n][k];  // lower case when a letter
+      for (size_t lane : {0, 16}) {
+        needles->low_nibble[k][lane + (c & 0x0F)] |= bit;
+        needles->high_nibble[k][lane + (c >> 4)] |= bit;
+        if (needles->fold[n][k])  // the upper case
+          needles->high_nibble[k][lane + ((c & ~0x20) >> 4)] |= bit;
+      }
+    }
+  }
+}
+
 #if defined(__x86_64__)
 // The needle masks of 32 positions starting at q (reads q[0..33]): for each
 // needle three shifted loads, folded, compared, and-ed; bit j set when the
@@ -47,6 +64,27 @@ __attribute__((target("avx2"))) uint32_t BlockAvx2(const AtomPrefilter::Needles&
                                                FoldedEq32(v2, f[2], b[2]))));
   }
   return static_cast<uint32_t>(_mm256_movemask_epi8(any));
+}
+
+// The same result with Teddy's nibble lookups (Needles::teddy): per byte
+// position two shuffles and two ands instead of three compares per needle.
+__attribute__((target("avx2"))) uint32_t BlockTeddyAvx2(const AtomPrefilter::Needles& needles,
+                                                        const uint8_t* q) {
+  const __m256i low_bits = _mm256_set1_epi8(0x0F);
+  __m256i all = _mm256_set1_epi8(static_cast<char>(0xFF));
+  for (size_t k = 0; k < 3; ++k) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + k));
+    const __m256i low_table =
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(needles.low_nibble[k].data()));
+    const __m256i high_table =
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(needles.high_nibble[k].data()));
+    const __m256i low = _mm256_shuffle_epi8(low_table, _mm256_and_si256(v, low_bits));
+    const __m256i high =
+        _mm256_shuffle_epi8(high_table, _mm256_and_si256(_mm256_srli_epi16(v, 4), low_bits));
+    all = _mm256_and_si256(all, _mm256_and_si256(low, high));
+  }
+  const __m256i none = _mm256_cmpeq_epi8(all, _mm256_setzero_si256());
+  return ~static_cast<uint32_t>(_mm256_movemask_epi8(none));
 }
 
 // The same with SSE2 (every x86-64), two 16-position halves.
@@ -75,7 +113,8 @@ uint32_t BlockSse2(const AtomPrefilter::Needles& needles, const uint8_t* q) {
 const bool kHasAvx2 = __builtin_cpu_supports("avx2");
 
 uint32_t Block(const AtomPrefilter::Needles& needles, const uint8_t* q) {
-  return kHasAvx2 ? BlockAvx2(needles, q) : BlockSse2(needles, q);
+  if (!kHasAvx2) return BlockSse2(needles, q);
+  return needles.teddy ? BlockTeddyAvx2(needles, q) : BlockAvx2(needles, q);
 }
 #else
 bool NeedleAt(const AtomPrefilter::Needles& needles, size_t n, const uint8_t* p) {
@@ -141,6 +180,7 @@ AtomPrefilter::AtomPrefilter(const std::vector<std::string>& patterns) {
     for (int rule : potential) rules_by_atoms_[mask] |= uint64_t{1} << rule;
   }
   for (const auto& atom : atoms_) AddNeedle(atom, &needles_);
+  BuildTeddyTables(&needles_);
   usable_ = true;
 }
 

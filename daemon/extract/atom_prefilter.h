@@ -55,6 +55,16 @@ class AtomPrefilter {
     size_t count = 0;
     std::array<std::array<uint8_t, 3>, kMaxAtoms> bytes{};
     std::array<std::array<uint8_t, 3>, kMaxAtoms> fold{};
+    // Teddy tables (Hyperscan's and ripgrep's SIMD literal search), when there
+    // are at most 8 needles: for each of the three byte positions, the needles
+    // (one bit each) whose byte there has a given low / high nibble. A byte
+    // passes for a needle when both its nibbles do; with one needle per bit
+    // that is exactly the byte or its other ASCII case, as the plain scan.
+    // Each table is stored twice over (32 bytes) because AVX2's byte shuffle
+    // looks up within each 128-bit lane.
+    bool teddy = false;
+    alignas(32) std::array<std::array<uint8_t, 32>, 3> low_nibble{};
+    alignas(32) std::array<std::array<uint8_t, 32>, 3> high_nibble{};
   };
 
  private:

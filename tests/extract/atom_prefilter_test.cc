@@ -5,10 +5,63 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 namespace errpulse {
 namespace {
+
+// The first position at or after `from` where some atom occurs, ASCII case
+// folded: what the SIMD scans (Teddy's nibble tables with up to 8 atoms, the
+// per-needle compares above that) must find.
+size_t NaiveFindAtom(const std::vector<std::string>& atoms, const std::string& text, size_t from) {
+  for (size_t at = from; at < text.size(); ++at)
+    for (const auto& atom : atoms) {
+      if (text.size() - at < atom.size()) continue;
+      bool same = true;
+      for (size_t k = 0; k < atom.size() && same; ++k) {
+        const auto c = static_cast<unsigned char>(text[at + k]);
+        same = (c >= 'A' && c <= 'Z' ? c | 0x20 : c) == static_cast<unsigned char>(atom[k]);
+      }
+      if (same) return at;
+    }
+  return text.size();
+}
+
+// Bytes that share a nibble with the atoms' bytes ('c' 0x63 and 's' 0x73,
+// 'S' 0x53, '#' 0x23...) are where nibble tables could go wrong.
+TEST(AtomPrefilterTest, SimdScanEqualsANaiveSearch) {
+  const std::vector<std::vector<std::string>> rule_sets = {
+      // 4 atoms: Teddy's nibble tables.
+      {R"((?i)\bcode[:=](?P<code>\d+))", R"((?i)\berr=(?P<code>-\d+))",
+       R"(\bonFail\((?P<code>\d+))", R"(】\|(?P<code>\d+))"},
+      // 9 atoms: compares per needle.
+      {"(?i)aaa\\s*(?P<code>\\d)", "(?i)bbb\\s*(?P<code>\\d)", "(?i)ccc\\s*(?P<code>\\d)",
+       "(?i)ddd\\s*(?P<code>\\d)", "(?i)eee\\s*(?P<code>\\d)", "(?i)fff\\s*(?P<code>\\d)",
+       "(?i)ggg\\s*(?P<code>\\d)", "(?i)hhh\\s*(?P<code>\\d)", "(?i)iii\\s*(?P<code>\\d)"},
+  };
+  const char* pieces[] = {"code:", "CODE=", "cOdE", "s", "S", "#", "C", "c", "err=", "ERR", "Err",
+                          "onFail(", "onfail(", "】|", "\xE3\x80", "\x91", "\xE3", "x", "sode",
+                          "cod", "aaa", "AAa", "bbB", "hhh", "iii", "III", "ggg", "\x63\x6F\x64",
+                          "\x43\x4F", "\x53\x4F\x54", " ", "\x00", "\xff"};
+  std::mt19937 random(11);
+  for (const auto& patterns : rule_sets) {
+    AtomPrefilter filter(patterns);
+    ASSERT_TRUE(filter.usable()) << patterns[0] << ": " << filter.atoms().size() << " atoms";
+    int found = 0;
+    for (int i = 0; i < 3000; ++i) {
+      std::string text;
+      const int n = static_cast<int>(random() % 40);
+      for (int k = 0; k < n; ++k) text += pieces[random() % std::size(pieces)];
+      for (size_t from = 0; from <= text.size(); from += 1 + random() % 7) {
+        const size_t want = NaiveFindAtom(filter.atoms(), text, from);
+        ASSERT_EQ(filter.FindAtom(text, from), want) << "from " << from << " in '" << text << "'";
+        found += want < text.size();
+      }
+    }
+    EXPECT_GT(found, 1000) << "the texts hardly hold an atom: the test proves little";
+  }
+}
 
 TEST(AtomPrefilterTest, AtomsAndRulesFromRe2) {
   AtomPrefilter filter({R"((?i)\berror[ _]?code\s*[:=]\s*(?P<code>-?\d+))",
