@@ -3,16 +3,19 @@
 // Scans the buffer, not lines (the way ripgrep does). The AtomPrefilter finds
 // the next line holding a literal some rule needs ("code", "err", ...) with a
 // SIMD scan, and says which rules can match there; only those rules' regexes
-// run, on that line only. Most lines hold no atom and cost a few cycles per
-// 32 bytes. When the rules have no usable atoms (a user rule that could match
-// any text), one RE2 search with the union of the rules' patterns finds the
-// next candidate line instead. Lines are std::string_view slices of the
-// chunk, so nothing is allocated per line.
+// run, on that line only, and each only from just before its RequiredLiteral
+// (anchored at it when matches start with it; not at all when it is absent).
+// Most lines hold no atom and cost a few cycles per 32 bytes. When the rules
+// have no usable atoms (a user rule that could match any text), one RE2
+// search with the union of the rules' patterns finds the next candidate line
+// instead. Lines are std::string_view slices of the chunk, so nothing is
+// allocated per line.
 //
 // A line yields at most one Match: of all accepted matches of all rules, the
 // one whose code starts leftmost (ties go to the rule listed first). A match is
 // not accepted when a `reject` group took part, when its code does not parse,
-// or when the code is in the rule's `ignore_codes`; the search then continues
+// when the code is in the rule's `ignore_codes`, or when the rule's
+// `reject_before` matches the text just before it; the search then continues
 // after it on the same line.
 //
 // Ownership: shares the RuleSet (kept alive by the shared_ptr). Immutable
