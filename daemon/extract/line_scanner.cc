@@ -1,9 +1,10 @@
 #include "extract/line_scanner.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cstring>
+
+#include "extract/ascii_case.h"
 
 namespace errpulse {
 namespace {
@@ -80,7 +81,7 @@ LineScanner::LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> 
   for (int index : rule_indices_) {
     required_literals_.push_back(RequiredLiteralOf(rules_->rules()[index].pattern));
     std::string lower = required_literals_.back().text;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : lower) c = static_cast<char>(AsciiLower(static_cast<unsigned char>(c)));
     size_t offset = SIZE_MAX;
     if (prefilter_.usable())
       for (const std::string& atom : prefilter_.atoms())
@@ -135,8 +136,8 @@ static bool RejectedByWhatPrecedes(const Rule& rule, std::string_view line, size
 // One rule's leftmost accepted match in `line`, ignoring matches whose code
 // cannot start before `before`. With a usable `literal` (which does not occur
 // before `literal_from`) the search starts max_lead bytes before its next
-// occurrence (none: no match), anchored at the occurrence when max_lead is 0. Fills `groups`; returns the code's text
-// (data() == nullptr when none).
+// occurrence (none: no match), anchored at the occurrence when max_lead is 0.
+// Fills `groups`; returns the code's text (data() == nullptr when none).
 static re2::StringPiece RuleMatch(const Rule& rule, const RequiredLiteral* literal,
                                   size_t literal_from, std::string_view line, const char* before,
                                   re2::StringPiece* groups, int64_t* code) {

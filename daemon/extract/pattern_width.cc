@@ -3,6 +3,9 @@
 #include <cctype>
 #include <cstring>
 
+#include "extract/ascii_case.h"
+#include "extract/atom_prefilter.h"
+
 namespace errpulse {
 namespace {
 
@@ -16,16 +19,8 @@ size_t Times(size_t a, size_t n) {
   return a * n;
 }
 
-bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-
 size_t Utf8Length(unsigned char lead) {
   return lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-}
-
-// Code points U+3000..U+9FFF (CJK punctuation, kana, ideographs) have no case.
-bool CaselessNonAscii(std::string_view ch) {
-  return ch.size() == 3 && static_cast<unsigned char>(ch[0]) >= 0xE3 &&
-         static_cast<unsigned char>(ch[0]) <= 0xE9;
 }
 
 // Recursive descent over RE2's syntax, computing widths only.
@@ -142,7 +137,7 @@ class WidthParser {
       item->fold = true;
       return ch[0] == 'k' ? 3 : ch[0] == 's' ? 2 : 1;
     }
-    if (fold && b >= 0x80 && !CaselessNonAscii(ch)) return 4;  // folds to who knows what
+    if (fold && b >= 0x80 && !IsCaselessAtom(ch)) return 4;  // folds to who knows what
     item->literal = ch;
     return ch.size();
   }

@@ -1,19 +1,16 @@
 #include "extract/required_literal.h"
 
-#include "extract/pattern_width.h"
-
-#include <cctype>
 #include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
+#include "extract/ascii_case.h"
+#include "extract/pattern_width.h"
+
 namespace errpulse {
 namespace {
-
-bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-unsigned char Lower(unsigned char c) { return IsAsciiLetter(c) ? (c | 0x20) : c; }
 
 // A literal can be searched for with ASCII case folding only: under (?i) 'k'
 // and 's' also match non-ASCII characters, so they end a run.
@@ -51,7 +48,7 @@ RequiredLiteral RequiredLiteralOf(std::string_view pattern) {
   }
   if (!qualifies()) return found;
   if (run_folds)
-    for (char& c : run) c = static_cast<char>(Lower(static_cast<unsigned char>(c)));
+    for (char& c : run) c = static_cast<char>(AsciiLower(static_cast<unsigned char>(c)));
   found.text = std::move(run);
   found.fold_case = run_folds;
   found.max_lead = lead;
@@ -61,7 +58,7 @@ RequiredLiteral RequiredLiteralOf(std::string_view pattern) {
 bool RequiredLiteral::At(const char* at) const {
   if (!fold_case) return std::memcmp(at, text.data(), text.size()) == 0;
   for (size_t k = 0; k < text.size(); ++k)
-    if (Lower(static_cast<unsigned char>(at[k])) != static_cast<unsigned char>(text[k]))
+    if (AsciiLower(static_cast<unsigned char>(at[k])) != static_cast<unsigned char>(text[k]))
       return false;
   return true;
 }

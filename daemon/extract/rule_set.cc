@@ -49,12 +49,17 @@ void ReportBadPattern(YamlReader& reader, const YAML::Node& node, const Rule& ru
   }
 }
 
-bool CompileRule(YamlReader& reader, const YAML::Node& pattern_node, Rule* rule,
-                 Diagnostics* diagnostics) {
+// A rule's RE2: errors are reported by the caller, with positions.
+std::unique_ptr<RE2> NewRuleRe2(const std::string& pattern) {
   RE2::Options options;
   options.set_log_errors(false);
   options.set_max_mem(8 << 20);
-  rule->re = std::make_unique<RE2>(rule->pattern, options);
+  return std::make_unique<RE2>(pattern, options);
+}
+
+bool CompileRule(YamlReader& reader, const YAML::Node& pattern_node, Rule* rule,
+                 Diagnostics* diagnostics) {
+  rule->re = NewRuleRe2(rule->pattern);
   if (!rule->re->ok()) {
     ReportBadPattern(reader, pattern_node, *rule, *rule->re, diagnostics);
     return false;
@@ -85,10 +90,7 @@ bool CompileRule(YamlReader& reader, const YAML::Node& pattern_node, Rule* rule,
 // `reject_before`: valid RE2, and of bounded length (it is searched only on
 // the bytes just before each match).
 void CompileRejectBefore(YamlReader& reader, const YAML::Node& node, Rule* rule) {
-  RE2::Options options;
-  options.set_log_errors(false);
-  options.set_max_mem(8 << 20);
-  rule->reject_before = std::make_unique<RE2>("(?:" + rule->reject_before_pattern + ")$", options);
+  rule->reject_before = NewRuleRe2("(?:" + rule->reject_before_pattern + ")$");
   if (!rule->reject_before->ok()) {
     reader.Error(node, "rule '" + rule->name + "': invalid RE2 pattern in reject_before: " +
                            rule->reject_before->error());

@@ -1,0 +1,11 @@
+// ASCII case: the folding the extract/ scanners do themselves (RE2's own
+// (?i) folding is wider: see required_literal.h for where that matters).
+// Pure inline functions; thread-safe.
+#pragma once
+
+namespace errpulse {
+
+inline bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+inline unsigned char AsciiLower(unsigned char c) { return IsAsciiLetter(c) ? (c | 0x20) : c; }
+
+}  // namespace errpulse
