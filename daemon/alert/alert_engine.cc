@@ -43,7 +43,9 @@ const char* AlertStateName(AlertState state) {
 }
 
 AlertEngine::AlertEngine(std::vector<AlertRule> rules)
-    : rules_(std::move(rules)), instances_(rules_.size()), known_instances_(rules_.size()) {}
+    : rules_(std::move(rules)), instances_(rules_.size()), known_instances_(rules_.size()) {
+  for (const AlertRule& rule : rules_) wants_successes_ = wants_successes_ || rule.ratio;
+}
 
 int64_t AlertEngine::Retention(const AlertRule& rule) const {
   return std::max(rule.window_ms, rule.spike ? rule.spike->baseline_ms : 0);

@@ -86,6 +86,8 @@ class AlertEngine {
   void Import(const std::vector<AlertInstanceState>& instances);
   const std::vector<AlertRule>& rules() const { return rules_; }
   uint64_t late_events() const { return late_events_; }
+  // Whether a success (code 0) can matter: only ratio rules count them.
+  bool WantsSuccesses() const { return wants_successes_; }
 
  private:
   struct Instance {
@@ -116,6 +118,7 @@ class AlertEngine {
   };
   static constexpr size_t kMaxKnownInstances = 256;
   std::vector<std::vector<KnownInstance>> known_instances_;
+  bool wants_successes_ = false;  // some rule is a ratio rule
   int64_t now_ms_ = 0;
   uint64_t late_events_ = 0;
 };

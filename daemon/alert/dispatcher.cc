@@ -59,15 +59,13 @@ AlertDispatcher::AlertDispatcher(std::vector<AlertRule> rules,
       catalog_(std::move(catalog)),
       host_(std::move(host)),
       resend_ms_(resend_interval_ms),
-      destinations_(std::move(destinations)) {
-  for (const AlertRule& rule : engine_.rules()) wants_successes_ = wants_successes_ || rule.ratio;
-}
+      destinations_(std::move(destinations)) {}
 
 void AlertDispatcher::Observe(const std::string& source, const Match& match, int64_t now_ms) {
   // Successes only feed ratio rules. Without one, skipping them saves parsing
   // the time of ~40% of all lines on the pipeline thread; the engine's clock
   // still moves with every error and every evaluation (wall clock).
-  if (match.code == 0 && !wants_successes_) return;
+  if (match.code == 0 && !engine_.WantsSuccesses()) return;
   int64_t time = now_ms;
   if (const int64_t day = now_ms / 86'400'000; day != year_day_) {
     year_day_ = day;

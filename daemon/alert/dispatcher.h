@@ -91,7 +91,6 @@ class AlertDispatcher {
   // wall clock: gmtime_r per line took a lock and 3% of the pipeline's time.
   int64_t year_day_ = -1;
   int year_ = 0;
-  bool wants_successes_ = false;  // some rule is a ratio rule
 };
 
 // RFC 3339 in UTC with milliseconds, as Alertmanager expects.
