@@ -327,7 +327,7 @@ void Pipeline::RefreshStatus() {
   status_signature_ = signature;
   status_refreshed_ms_ = now;
   status_.Refresh({counts_, tailer_, alerting_.get(), last_commit_wall_ms_, commit_failing_},
-                  WallClockMs());
+                  now);
 }
 
 }  // namespace errpulse
