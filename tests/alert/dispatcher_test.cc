@@ -5,17 +5,10 @@
 #include <gtest/gtest.h>
 
 #include "support/alert_rules.h"
-#include "support/test_support.h"
+#include "support/shipped_data.h"
 
 namespace errpulse {
 namespace {
-
-std::shared_ptr<const Catalog> ShippedCatalog() {
-  Diagnostics d;
-  auto catalog = Catalog::Load({testing::SourcePath("data/catalog.yaml")}, &d);
-  EXPECT_TRUE(catalog) << FormatDiagnostics(d);
-  return catalog;
-}
 
 size_t Active(const AlertDispatcher& alerting) { return alerting.ActiveAlerts().size(); }
 
@@ -27,7 +20,7 @@ TEST(AlertDispatcher, SuccessesReachRatioRules) {
   window: 1m
   ratio: { above: 0.05, min_total: 10 }
 )"),
-                           ShippedCatalog(), "test", 60'000, {});
+                           testing::ShippedCatalog(), "test", 60'000, {});
   const int64_t t0 = 1'800'000'000'000;
   Match success, error;
   success.code = 0;
@@ -46,7 +39,7 @@ TEST(AlertDispatcher, SuccessesReachRatioRules) {
 TEST(AlertDispatcher, ThresholdRuleIgnoresSuccesses) {
   AlertDispatcher alerting(testing::AlertRulesFromYaml("- alert: A\n  match: { codes: [60007] }\n  window: 1m\n"
                                  "  threshold: 3\n"),
-                           ShippedCatalog(), "test", 60'000, {});
+                           testing::ShippedCatalog(), "test", 60'000, {});
   const int64_t t0 = 1'800'000'000'000;
   Match success, error;
   error.code = 60007;

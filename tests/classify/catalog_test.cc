@@ -5,17 +5,11 @@
 #include <set>
 
 #include "classify/catalog.h"
+#include "support/shipped_data.h"
 #include "support/test_support.h"
 
 namespace errpulse {
 namespace {
-
-std::shared_ptr<const Catalog> Shipped() {
-  Diagnostics diagnostics;
-  auto catalog = Catalog::Load({testing::SourcePath("data/catalog.yaml")}, &diagnostics);
-  EXPECT_TRUE(catalog) << FormatDiagnostics(diagnostics);
-  return catalog;
-}
 
 // The codes of the SDK error-code document (../shared/reference), corrected.
 const std::vector<int64_t>& DocumentCodes() {
@@ -35,7 +29,7 @@ const std::vector<int64_t>& DocumentCodes() {
 }
 
 TEST(ShippedCatalog, ListsEveryCodeOfTheDocument) {
-  auto catalog = Shipped();
+  auto catalog = testing::ShippedCatalog();
   ASSERT_TRUE(catalog);
   EXPECT_EQ(DocumentCodes().size(), 41u + 20u + 50u);  // the 42 client rows include 0
   for (int64_t code : DocumentCodes()) {
@@ -51,7 +45,7 @@ TEST(ShippedCatalog, ListsEveryCodeOfTheDocument) {
 }
 
 TEST(ShippedCatalog, ListsTheNewerAndLegacyCodesOfCodeNames) {
-  auto catalog = Shipped();
+  auto catalog = testing::ShippedCatalog();
   for (int64_t code : {-2100, -2104, -2106, -2201, -2313, -2341, -2342, -2343, -2345, -2346,
                        -2347, -4, -1005, -1110, -1200, -1201, -1202, -1203, -1300, -1301,
                        -1302, -1303, -6001, 100253, 100427, 100430, 100431, 102001, 102002,
@@ -63,7 +57,7 @@ TEST(ShippedCatalog, ListsTheNewerAndLegacyCodesOfCodeNames) {
 }
 
 TEST(ShippedCatalog, RateLimitCodesAndOfficialNames) {
-  auto catalog = Shipped();
+  auto catalog = testing::ShippedCatalog();
   for (int64_t code : {-2, 60007, 60011, 60018, 60019, 100012})
     EXPECT_EQ(catalog->Find(code)->category, "rate_limit") << code;
   EXPECT_EQ(catalog->Find(-2)->name, "ERR_FREQ_LIMIT");

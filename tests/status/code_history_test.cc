@@ -5,17 +5,10 @@
 
 #include "status/code_history.h"
 #include "status/status_snapshot.h"
-#include "support/test_support.h"
+#include "support/shipped_data.h"
 
 namespace errpulse {
 namespace {
-
-std::shared_ptr<const Catalog> ShippedCatalog() {
-  Diagnostics d;
-  auto catalog = Catalog::Load({testing::SourcePath("data/catalog.yaml")}, &d);
-  EXPECT_TRUE(catalog);
-  return catalog;
-}
 
 void Record(const Catalog& catalog, SourceCounts* counts, int64_t code, int times) {
   for (int i = 0; i < times; ++i) counts->RecordError(catalog, code);
@@ -29,7 +22,7 @@ CodeTotals Totals(int64_t at_ms, std::vector<std::pair<int64_t, uint64_t>> by_co
 }
 
 TEST(CodeTotals, SumsEverySourceCatalogedUnknownAndFolded) {
-  auto catalog = ShippedCatalog();
+  auto catalog = testing::ShippedCatalog();
   std::vector<SourceCounts> sources(2, SourceCounts(catalog->size(), 1));
   Record(*catalog, &sources[0], 60007, 3);
   Record(*catalog, &sources[1], 60007, 2);
@@ -89,7 +82,7 @@ TEST(CodeHistory, JustAfterStartTheWindowIsWhatWasSeen) {
 }
 
 TEST(TopCodes, ClassifiedByTheCatalogMostFrequentFirstCapped) {
-  auto catalog = ShippedCatalog();
+  auto catalog = testing::ShippedCatalog();
   CodeTotals delta = Totals(0, {{-1101, 2}, {8010, 7}, {60007, 50}, {60011, 7}, {100001, 1}});
   delta.other[RangeDomainIndex(70999)] = 3;
   const RecentCodes top = TopCodes(*catalog, delta, 4);
@@ -113,7 +106,7 @@ TEST(TopCodes, ClassifiedByTheCatalogMostFrequentFirstCapped) {
 }
 
 TEST(ErrorsByDomain, CataloguedRangeAndFolded) {
-  auto catalog = ShippedCatalog();
+  auto catalog = testing::ShippedCatalog();
   CodeTotals totals = Totals(0, {{-1101, 2}, {8010, 7}, {60007, 50}, {60011, 5}});
   totals.other[RangeDomainIndex(70999)] = 3;
   const auto domains = ErrorsByDomain(*catalog, totals);
