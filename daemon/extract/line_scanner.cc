@@ -133,6 +133,14 @@ static bool RejectedByWhatPrecedes(const Rule& rule, std::string_view line, size
   return rule.reject_before->Match(before, from, match_start, RE2::UNANCHORED, nullptr, 0);
 }
 
+// Whether the rule's `reject_after` pattern matches the text that starts where
+// the match ends (anchored there; the line before it is context for \b).
+static bool RejectedByWhatFollows(const Rule& rule, std::string_view line, size_t match_end) {
+  if (!rule.reject_after) return false;
+  const re2::StringPiece text(line.data(), line.size());
+  return rule.reject_after->Match(text, match_end, line.size(), RE2::ANCHOR_START, nullptr, 0);
+}
+
 // One rule's leftmost accepted match in `line`, ignoring matches whose code
 // cannot start before `before`. With a usable `literal` (which does not occur
 // before `literal_from`) the search starts max_lead bytes before its next
@@ -167,7 +175,8 @@ static re2::StringPiece RuleMatch(const Rule& rule, const RequiredLiteral* liter
     for (int group : rule.reject_groups) rejected = rejected || groups[group].data() != nullptr;
     if (rejected || code_text.data() == nullptr || !ParseCode(code_text, code) ||
         rule.Ignores(*code) ||
-        RejectedByWhatPrecedes(rule, line, static_cast<size_t>(whole.data() - line.data()))) {
+        RejectedByWhatPrecedes(rule, line, static_cast<size_t>(whole.data() - line.data())) ||
+        RejectedByWhatFollows(rule, line, match_end)) {
       start = next;
       continue;
     }

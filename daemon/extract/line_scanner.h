@@ -15,8 +15,8 @@
 // one whose code starts leftmost (ties go to the rule listed first). A match is
 // not accepted when a `reject` group took part, when its code does not parse,
 // when the code is in the rule's `ignore_codes`, or when the rule's
-// `reject_before` matches the text just before it; the search then continues
-// after it on the same line.
+// `reject_before` matches the text just before it or its `reject_after` the
+// text just after it; the search then continues after it on the same line.
 //
 // Ownership: shares the RuleSet (kept alive by the shared_ptr). Immutable
 // after construction; Scan() is const and thread-safe.

@@ -106,11 +106,23 @@ void CompileRejectBefore(YamlReader& reader, const YAML::Node& node, Rule* rule)
   }
 }
 
+// `reject_after`: valid RE2 (run anchored at each match's end, so any length).
+void CompileRejectAfter(YamlReader& reader, const YAML::Node& node, Rule* rule) {
+  rule->reject_after = NewRuleRe2(rule->reject_after_pattern);
+  if (!rule->reject_after->ok()) {
+    reader.Error(node, "rule '" + rule->name + "': invalid RE2 pattern in reject_after: " +
+                           rule->reject_after->error());
+    rule->reject_after.reset();
+  }
+}
+
 bool ReadRule(YamlReader& reader, const YAML::Node& item, Rule* rule,
               Diagnostics* diagnostics) {
   if (!reader.ExpectMap(item, "rule")) return false;
   const int errors_before = reader.error_count();
-  reader.CheckKeys(item, {"name", "description", "pattern", "ignore_codes", "reject_before"},
+  reader.CheckKeys(item,
+                   {"name", "description", "pattern", "ignore_codes", "reject_before",
+                    "reject_after"},
                    "rule");
   if (auto n = item["name"]) {
     if (auto v = reader.String(n, "name")) rule->name = *v;
@@ -132,6 +144,12 @@ bool ReadRule(YamlReader& reader, const YAML::Node& item, Rule* rule,
     if (auto v = reader.String(n, "reject_before")) {
       rule->reject_before_pattern = *v;
       CompileRejectBefore(reader, n, rule);
+    }
+  }
+  if (auto n = item["reject_after"]) {
+    if (auto v = reader.String(n, "reject_after")) {
+      rule->reject_after_pattern = *v;
+      CompileRejectAfter(reader, n, rule);
     }
   }
   YAML::Node pattern = item["pattern"];

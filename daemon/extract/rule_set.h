@@ -3,9 +3,9 @@
 // optional groups named `reject` or `reject_*` (when one takes part in a
 // match, the match is discarded), and optional extra named groups. A rule may
 // list `ignore_codes` ranges whose values are never error codes (HTTP
-// statuses), and a `reject_before` pattern for what must not precede a match
+// statuses), a `reject_before` pattern for what must not precede a match
 // ("status code 404" is refused by `reject_before: '\bstatus '`; RE2 has no
-// look-behind).
+// look-behind) and a `reject_after` pattern for what must not follow one.
 //
 // Immutable after Load(); shared as std::shared_ptr<const RuleSet>; all const
 // methods are thread-safe (RE2 objects are).
@@ -56,6 +56,12 @@ struct Rule {
   std::string reject_before_pattern;
   std::unique_ptr<RE2> reject_before;
   size_t reject_before_width = 0;
+  // `reject_after`: a match is discarded when this pattern matches text that
+  // starts where the match ends (RE2 has no look-ahead); run anchored there.
+  // Unlike a trailing optional `reject` group it keeps the rule's own pattern
+  // one-pass, so RE2 extracts the code with its fast one-pass engine.
+  std::string reject_after_pattern;
+  std::unique_ptr<RE2> reject_after;
 
   bool Ignores(int64_t code) const {
     for (const auto& r : ignore_codes)

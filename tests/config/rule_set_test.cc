@@ -65,6 +65,22 @@ TEST(RuleSet, RejectBeforeMustBeValidAndBounded) {
       << all;
 }
 
+TEST(RuleSet, RejectAfterMustBeValid) {
+  const std::string all = Errors(R"(rules:
+  - name: invalid
+    pattern: 'code=(?P<code>\d+)'
+    reject_after: '\s*\[(\d+'
+  - name: unbounded_is_fine
+    pattern: 'code=(?P<code>\d+)'
+    reject_after: '\s*\[\d+:-?\d+\]'
+)");
+  EXPECT_NE(all.find("rules/site.yaml:4:19: rule 'invalid': invalid RE2 pattern in "
+                     "reject_after: missing ): "),
+            std::string::npos)
+      << all;
+  EXPECT_EQ(all.find("unbounded_is_fine"), std::string::npos) << all;
+}
+
 TEST(RuleSet, DuplicateNamesMissingKeysAndBadRanges) {
   const std::string all = Errors(R"(rules:
   - name: a

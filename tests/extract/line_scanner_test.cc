@@ -130,6 +130,26 @@ TEST(LineScanner, RejectBeforeDiscardsTheMatchAndSearchGoesOn) {
   EXPECT_EQ(Label(scanner, "x code=5"), "5");
 }
 
+TEST(LineScanner, RejectAfterDiscardsTheMatchAndSearchGoesOn) {
+  auto rules = Rules(R"(rules:
+  - name: r
+    pattern: '\bcode[:=] ?(?P<code>-?\d+)'
+    reject_after: '\s*\[\d+:-?\d+\]'
+)");
+  LineScanner scanner(rules, rules->AllRules());
+  EXPECT_EQ(Label(scanner, "error code: -1005 [4:-4]"), "-");
+  EXPECT_EQ(Label(scanner, "code: -1005 [4:-4] then code=7"), "7");
+  EXPECT_EQ(Label(scanner, "code: -1005 [4:x]"), "-1005");   // the look-ahead must match whole
+  EXPECT_EQ(Label(scanner, "code: -1005"), "-1005");         // nothing follows: accepted
+  // Anchored where the match ends: a later "[1:2]" does not reject it.
+  EXPECT_EQ(Label(scanner, "code: -1005 see [4:-4]"), "-1005");
+  // The unoptimised reference agrees.
+  Match match;
+  EXPECT_FALSE(scanner.EvaluateLineUnoptimised("error code: -1005 [4:-4]", &match));
+  ASSERT_TRUE(scanner.EvaluateLineUnoptimised("code: -1005 [4:-4] then code=7", &match));
+  EXPECT_EQ(match.code, 7);
+}
+
 TEST(LineScanner, IgnoreCodesSkipsValuesAndKeepsSearching) {
   auto rules = Rules(R"(rules:
   - name: k
