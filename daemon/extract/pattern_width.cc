@@ -23,7 +23,56 @@ size_t Utf8Length(unsigned char lead) {
   return lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
 }
 
-// Recursive descent over RE2's syntax, computing widths only.
+// What the parser knows of a piece of pattern.
+struct Shape {
+  size_t width = 0;       // the most bytes it can match (kUnboundedWidth: unbounded)
+  bool nullable = false;  // it can match the empty string
+  ByteSet first;          // the bytes a non-empty match of it can start with (a superset)
+};
+
+ByteSet AllBytes() { return ByteSet().set(); }
+ByteSet NonAsciiBytes() {
+  ByteSet b;
+  for (size_t c = 0x80; c < 256; ++c) b.set(c);
+  return b;
+}
+ByteSet Digits() {
+  ByteSet b;
+  for (char c = '0'; c <= '9'; ++c) b.set(static_cast<unsigned char>(c));
+  return b;
+}
+ByteSet Spaces() {  // RE2's \s: [\t\n\f\r ]
+  ByteSet b;
+  for (char c : std::string_view("\t\n\f\r ")) b.set(static_cast<unsigned char>(c));
+  return b;
+}
+ByteSet WordBytes() {
+  ByteSet b = Digits();
+  for (char c = 'a'; c <= 'z'; ++c) b.set(static_cast<unsigned char>(c)).set(static_cast<unsigned char>(c - 32));
+  return b.set('_');
+}
+
+// Under (?i) RE2 folds ASCII letters to their other case, and 'k' and 's' also
+// to U+212A (E2 84 AA) and U+017F (C5 BF): their first bytes join the set.
+ByteSet Folded(ByteSet b) {
+  for (unsigned c = 'a'; c <= 'z'; ++c)
+    if (b.test(c) || b.test(c - 32)) b.set(c).set(c - 32);
+  if (b.test('k')) b.set(0xE2);
+  if (b.test('s')) b.set(0xC5);
+  return b;
+}
+
+ByteSet Single(unsigned char c, bool fold) {
+  ByteSet b;
+  b.set(c);
+  return fold ? Folded(b) : b;
+}
+
+Shape Consuming(size_t width, ByteSet first) { return Shape{width, false, first}; }
+Shape Empty() { return Shape{0, true, ByteSet()}; }
+
+// Recursive descent over RE2's syntax, computing widths, nullability and
+// first bytes.
 class WidthParser {
  public:
   explicit WidthParser(std::string_view p) : p_(p) {}
@@ -40,116 +89,146 @@ class WidthParser {
     return items;
   }
 
-  size_t Whole() {
+  Shape Whole() {
     bool fold = false;
-    const size_t w = Alternation(&fold);
-    return failed_ || i_ != p_.size() ? kUnboundedWidth : w;
+    const Shape shape = Alternation(&fold);
+    return failed_ || i_ != p_.size() ? Consuming(kUnboundedWidth, AllBytes()) : shape;
   }
 
  private:
   bool At(std::string_view s) const { return p_.substr(i_, s.size()) == s; }
 
-  size_t Alternation(bool* fold) {
-    size_t widest = Concatenation(fold);
+  Shape Alternation(bool* fold) {
+    Shape all = Concatenation(fold);
     while (!failed_ && i_ < p_.size() && p_[i_] == '|') {
       ++i_;
-      const size_t w = Concatenation(fold);
-      widest = w > widest ? w : widest;
+      const Shape next = Concatenation(fold);
+      all.width = next.width > all.width ? next.width : all.width;
+      all.nullable = all.nullable || next.nullable;
+      all.first |= next.first;
     }
-    return widest;
+    return all;
   }
 
-  size_t Concatenation(bool* fold) {
-    size_t sum = 0;
-    while (!failed_ && i_ < p_.size() && p_[i_] != '|' && p_[i_] != ')')
-      sum = Add(sum, Item(fold).max_width);
-    return sum;
+  Shape Concatenation(bool* fold) {
+    Shape all = Empty();
+    while (!failed_ && i_ < p_.size() && p_[i_] != '|' && p_[i_] != ')') {
+      const PatternItem item = Item(fold);
+      all.width = Add(all.width, item.max_width);
+      if (all.nullable) all.first |= item.first_bytes;  // nothing before it had to match
+      all.nullable = all.nullable && item.nullable;
+    }
+    return all;
   }
 
   PatternItem Item(bool* fold) {
     PatternItem item;
-    size_t w = Atom(fold, &item);
-    if (failed_ || i_ >= p_.size()) {
-      item.max_width = w;
-      return item;
-    }
-    const char q = p_[i_];
-    if (q == '?' || q == '*' || q == '+' || q == '{') {
-      item.quantified = true;
-      if (q == '?') {
-        ++i_;
-      } else if (q == '*' || q == '+') {
-        ++i_;
-        w = w == 0 ? 0 : kUnboundedWidth;
-      } else {
-        w = Repeat(w);
+    Shape shape = Atom(fold, &item);
+    if (!failed_ && i_ < p_.size()) {
+      const char q = p_[i_];
+      if (q == '?' || q == '*' || q == '+' || q == '{') {
+        item.quantified = true;
+        if (q == '?' || q == '*') {
+          ++i_;
+          shape.nullable = true;
+          if (q == '*' && shape.width != 0) shape.width = kUnboundedWidth;
+        } else if (q == '+') {
+          ++i_;
+          if (shape.width != 0) shape.width = kUnboundedWidth;
+        } else {
+          Repeat(&shape);
+        }
+        if (i_ < p_.size() && p_[i_] == '?') ++i_;  // lazy
       }
-      if (i_ < p_.size() && p_[i_] == '?') ++i_;  // lazy
     }
-    item.max_width = w;
+    if (failed_) shape = Consuming(kUnboundedWidth, AllBytes());
+    item.max_width = shape.width;
+    item.nullable = shape.nullable;
+    item.first_bytes = shape.first;
     return item;
   }
 
   // {n}, {n,} or {n,m} at i_.
-  size_t Repeat(size_t w) {
+  void Repeat(Shape* shape) {
     const size_t close = p_.find('}', i_);
     if (close == std::string_view::npos) return Fail();
     const std::string_view body = p_.substr(i_ + 1, close - i_ - 1);
     i_ = close + 1;
     const size_t comma = body.find(',');
     if (comma == 0 || body.empty()) return Fail();  // RE2 reads "{,n}" as literal text
+    const std::string_view min = body.substr(0, comma);
     const std::string_view max = comma == std::string_view::npos ? body : body.substr(comma + 1);
-    if (max.empty()) return comma == std::string_view::npos ? Fail() : (w == 0 ? 0 : kUnboundedWidth);
-    size_t n = 0;
-    for (char c : max) {
-      if (!std::isdigit(static_cast<unsigned char>(c)) || n > 100000) return Fail();
-      n = n * 10 + static_cast<size_t>(c - '0');
+    size_t low = 0, high = 0;
+    if (!Number(min, &low)) return Fail();
+    if (low == 0) shape->nullable = true;
+    if (max.empty()) {
+      if (comma == std::string_view::npos) return Fail();
+      if (shape->width != 0) shape->width = kUnboundedWidth;
+      return;
     }
-    return Times(w, n);
+    if (!Number(max, &high)) return Fail();
+    shape->width = Times(shape->width, high);
   }
 
-  size_t Atom(bool* fold, PatternItem* item) {
+  bool Number(std::string_view digits, size_t* n) {
+    *n = 0;
+    if (digits.empty()) return false;
+    for (char c : digits) {
+      if (!std::isdigit(static_cast<unsigned char>(c)) || *n > 100000) return false;
+      *n = *n * 10 + static_cast<size_t>(c - '0');
+    }
+    return true;
+  }
+
+  Shape Atom(bool* fold, PatternItem* item) {
     const auto c = static_cast<unsigned char>(p_[i_]);
     if (c == '(') return Group(fold);
     if (c == '[') return Class(*fold);
     if (c == '\\') return Escape(*fold, item);
     if (c == '.') {
       ++i_;
-      return 4;
+      return Consuming(4, AllBytes());
     }
     if (c == '^' || c == '$') {
       ++i_;
-      return 0;
+      return Empty();
     }
-    if (std::strchr("*+?{", c) != nullptr) return Fail();
+    if (std::strchr("*+?{", c) != nullptr) {
+      Fail();
+      return Consuming(kUnboundedWidth, AllBytes());
+    }
     const size_t n = Utf8Length(c);
-    if (i_ + n > p_.size()) return Fail();
+    if (i_ + n > p_.size()) {
+      Fail();
+      return Consuming(kUnboundedWidth, AllBytes());
+    }
     std::string ch(p_.substr(i_, n));
     i_ += n;
     return Literal(std::move(ch), *fold, item);
   }
 
-  size_t Literal(std::string ch, bool fold, PatternItem* item) {
+  Shape Literal(std::string ch, bool fold, PatternItem* item) {
     const auto b = static_cast<unsigned char>(ch[0]);
     if (fold && IsAsciiLetter(b)) {
       ch[0] = static_cast<char>(b | 0x20);
       item->literal = ch;
       item->fold = true;
-      return ch[0] == 'k' ? 3 : ch[0] == 's' ? 2 : 1;
+      return Consuming(ch[0] == 'k' ? 3 : ch[0] == 's' ? 2 : 1, Single(b, true));
     }
-    if (fold && b >= 0x80 && !IsCaselessAtom(ch)) return 4;  // folds to who knows what
+    if (fold && b >= 0x80 && !IsCaselessAtom(ch))
+      return Consuming(4, AllBytes());  // folds to who knows what (U+212A to 'k')
     item->literal = ch;
-    return ch.size();
+    return Consuming(ch.size(), Single(b, false));
   }
 
-  size_t Group(bool* fold) {
+  Shape Group(bool* fold) {
     ++i_;  // '('
     bool inner = *fold;
     if (At("?")) {
       ++i_;
       if (At("P<")) {
         const size_t close = p_.find('>', i_);
-        if (close == std::string_view::npos) return Fail();
+        if (close == std::string_view::npos) return Failed();
         i_ = close + 1;
       } else {
         bool negate = false;
@@ -157,48 +236,57 @@ class WidthParser {
           const char f = p_[i_];
           if (f == '-') negate = true;
           else if (f == 'i') inner = !negate;
-          else if (f != 'm' && f != 's' && f != 'U') return Fail();
+          else if (f != 'm' && f != 's' && f != 'U') return Failed();
         }
-        if (i_ >= p_.size()) return Fail();
+        if (i_ >= p_.size()) return Failed();
         if (p_[i_] == ')') {  // (?flags): applies to the rest of the enclosing group
           ++i_;
           *fold = inner;
-          return 0;
+          return Empty();
         }
         ++i_;  // ':'
       }
     }
-    const size_t w = Alternation(&inner);
-    if (i_ >= p_.size() || p_[i_] != ')') return Fail();
+    const Shape shape = Alternation(&inner);
+    if (i_ >= p_.size() || p_[i_] != ')') return Failed();
     ++i_;
-    return w;
+    return shape;
   }
 
-  size_t Class(bool fold) {
+  // A character class. Its first bytes are exact for ASCII members (single
+  // characters, ranges, \d \s \w, escaped punctuation); anything else makes
+  // them "every byte", and then a negated class cannot be complemented
+  // either, so it is "every byte" too.
+  Shape Class(bool fold) {
     ++i_;  // '['
-    bool wide = false, letters = false;
+    bool negated = false, wide = false, letters = false, exact = true;
+    ByteSet members;
     if (At("^")) {
-      wide = true;
+      negated = wide = true;
       ++i_;
     }
     bool first = true;
+    int previous = -1;  // the last single ASCII member, for ranges
     while (i_ < p_.size() && (p_[i_] != ']' || first)) {
       first = false;
       const auto c = static_cast<unsigned char>(p_[i_]);
+      int single = -1;
       if (At("[:")) {
         const size_t close = p_.find(":]", i_);
-        if (close == std::string_view::npos) return Fail();
+        if (close == std::string_view::npos) return Failed();
         letters = true;
+        exact = false;
         i_ = close + 2;
       } else if (c == '\\') {
-        if (i_ + 1 >= p_.size()) return Fail();
-        const char e = p_[i_ + 1];
+        if (i_ + 1 >= p_.size()) return Failed();
+        const auto e = static_cast<unsigned char>(p_[i_ + 1]);
         if (std::strchr("DWSpPxC", e) != nullptr) wide = true;
-        if (e == 'w' || std::isalpha(static_cast<unsigned char>(e))) letters = true;
+        if (e == 'w' || std::isalpha(e)) letters = true;
         if (e == 'p' || e == 'P' || e == 'x') {
+          exact = false;
           if (i_ + 2 < p_.size() && p_[i_ + 2] == '{') {
             const size_t close = p_.find('}', i_);
-            if (close == std::string_view::npos) return Fail();
+            if (close == std::string_view::npos) return Failed();
             i_ = close + 1;
             continue;
           }
@@ -206,54 +294,99 @@ class WidthParser {
           continue;
         }
         i_ += 2;
+        if (e == 'd') members |= Digits();
+        else if (e == 's') members |= Spaces();
+        else if (e == 'w') members |= WordBytes();
+        else if (e == 'n') single = '\n';
+        else if (e == 't') single = '\t';
+        else if (e == 'r') single = '\r';
+        else if (e == 'f') single = '\f';
+        else if (e == 'v') single = '\v';
+        else if (e < 0x80 && !std::isalnum(e)) single = e;  // escaped punctuation
+        else exact = false;
+      } else if (c == '-' && previous >= 0 && i_ + 1 < p_.size() && p_[i_ + 1] != ']') {
+        // A range previous-last. Its end must be a plain ASCII character here.
+        const auto last = static_cast<unsigned char>(p_[i_ + 1]);
+        if (last >= 0x80 || last == '\\' || last == '[' || last < previous) {
+          exact = false;
+          if (last >= 0x80) wide = true;
+          letters = true;
+          ++i_;
+        } else {
+          for (int k = previous; k <= last; ++k) members.set(static_cast<size_t>(k));
+          letters = true;  // for the width: a range may span letters
+          i_ += 2;
+        }
+        previous = -1;
+        continue;
       } else {
-        if (c >= 0x80) wide = true;
+        if (c >= 0x80) {
+          wide = true;
+          exact = false;
+        }
         if (IsAsciiLetter(c) || c == '-') letters = true;  // a range may span letters
+        if (c < 0x80) single = c;
         i_ += Utf8Length(c);
       }
+      if (single >= 0) members.set(static_cast<size_t>(single));
+      previous = single;
     }
-    if (i_ >= p_.size()) return Fail();
+    if (i_ >= p_.size()) return Failed();
     ++i_;  // ']'
-    return wide || (fold && letters) ? 4 : 1;
+    const size_t width = wide || (fold && letters) ? 4 : 1;
+    if (!exact) return Consuming(width, AllBytes());
+    if (fold) members = Folded(members);
+    if (!negated) return Consuming(width, members);
+    ByteSet complement;
+    for (size_t b = 0; b < 0x80; ++b) complement.set(b, !members.test(b));
+    return Consuming(width, complement | NonAsciiBytes());
   }
 
-  size_t Escape(bool fold, PatternItem* item) {
-    if (i_ + 1 >= p_.size()) return Fail();
+  Shape Escape(bool fold, PatternItem* item) {
+    if (i_ + 1 >= p_.size()) return Failed();
     const auto e = static_cast<unsigned char>(p_[i_ + 1]);
     i_ += 2;
     switch (e) {
-      case 'b': case 'B': case 'A': case 'z': return 0;
-      case 'd': case 's': return 1;
-      case 'w': return fold ? 4 : 1;
-      case 'D': case 'W': case 'S': return 4;
-      case 'n': case 't': case 'r': case 'f': case 'v': case 'a': case 'C': return 1;
+      case 'b': case 'B': case 'A': case 'z': return Empty();
+      case 'd': return Consuming(1, Digits());
+      case 's': return Consuming(1, Spaces());
+      case 'w': return fold ? Consuming(4, Folded(WordBytes())) : Consuming(1, WordBytes());
+      case 'D': case 'W': case 'S': return Consuming(4, AllBytes());
+      case 'n': return Consuming(1, Single('\n', false));
+      case 't': return Consuming(1, Single('\t', false));
+      case 'r': return Consuming(1, Single('\r', false));
+      case 'f': return Consuming(1, Single('\f', false));
+      case 'v': return Consuming(1, Single('\v', false));
+      case 'a': return Consuming(1, Single('\a', false));
+      case 'C': return Consuming(1, AllBytes());
       case 'p': case 'P':
         if (i_ < p_.size() && p_[i_] == '{') {
           const size_t close = p_.find('}', i_);
-          if (close == std::string_view::npos) return Fail();
+          if (close == std::string_view::npos) return Failed();
           i_ = close + 1;
         } else {
           ++i_;
         }
-        return 4;
+        return Consuming(4, AllBytes());
       case 'x':
         if (i_ < p_.size() && p_[i_] == '{') {
           const size_t close = p_.find('}', i_);
-          if (close == std::string_view::npos) return Fail();
+          if (close == std::string_view::npos) return Failed();
           i_ = close + 1;
         } else {
           i_ += 2;
         }
-        return 4;
+        return Consuming(4, AllBytes());
       default:
-        if (e >= 0x80 || std::isalnum(e)) return Fail();  // \Q, \1, \pN forms we do not know
+        if (e >= 0x80 || std::isalnum(e)) return Failed();  // \Q, \1, \pN forms we do not know
         return Literal(std::string(1, static_cast<char>(e)), fold, item);
     }
   }
 
-  size_t Fail() {
+  void Fail() { failed_ = true; }
+  Shape Failed() {
     failed_ = true;
-    return kUnboundedWidth;
+    return Consuming(kUnboundedWidth, AllBytes());
   }
 
   std::string_view p_;
@@ -267,6 +400,8 @@ std::optional<std::vector<PatternItem>> TopLevelItems(std::string_view pattern) 
   return WidthParser(pattern).Items();
 }
 
-size_t MaxMatchBytes(std::string_view pattern) { return WidthParser(pattern).Whole(); }
+size_t MaxMatchBytes(std::string_view pattern) { return WidthParser(pattern).Whole().width; }
+
+ByteSet FirstBytes(std::string_view pattern) { return WidthParser(pattern).Whole().first; }
 
 }  // namespace errpulse

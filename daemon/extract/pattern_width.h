@@ -1,20 +1,30 @@
 // PatternWidth: how many bytes of text an RE2 pattern, or each item at its
-// top level, can match at most. Two users: the LineScanner's search window
-// (a rule whose matches hold a literal at most N bytes after their start is
+// top level, can match at most, whether an item can match the empty string,
+// and which bytes a non-empty match of it can start with. Users of widths:
+// the LineScanner's search window (a rule whose matches hold a literal at
+// most N bytes after their start is
 // searched from N bytes before the literal's first occurrence, not from the
 // line's start; see required_literal.h) and `reject_before` (checked only on
-// the bytes just before a match, so its pattern must be bounded).
+// the bytes just before a match, so its pattern must be bounded). Users of
+// first bytes: RequiredLiteral, which skips an occurrence of a rule's literal
+// when the byte after it cannot start the rest of the rule ("code" in
+// "EncoderParam" is followed by 'r', and code_key needs a quote, a space, ':'
+// or '=' there).
 //
 // Conservative by construction: anything the parser does not know (\Q...\E,
 // back-references, a malformed repeat) makes the answer "unbounded" or
 // "unknown", which only costs speed. Widths are UTF-8 bytes: `.`, negated
 // classes, \D \W \S \pN and non-ASCII characters count 4; under (?i) an ASCII
 // 'k' counts 3 and 's' 2 (RE2 folds them to U+212A and U+017F), and classes
-// with letters and \w count 4.
+// with letters and \w count 4. First bytes are a superset: exact for ASCII
+// characters, ASCII classes and \d \s \w (with both ASCII cases under (?i),
+// and E2 / C5 for what 'k' and 's' fold to), every byte for anything else;
+// ^ $ \b \B are empty (they consume nothing).
 //
 // Pure functions; thread-safe.
 #pragma once
 
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -26,12 +36,16 @@ namespace errpulse {
 
 inline constexpr size_t kUnboundedWidth = SIZE_MAX;
 
+using ByteSet = std::bitset<256>;
+
 // One item of a pattern's top-level concatenation.
 struct PatternItem {
   size_t max_width = 0;   // kUnboundedWidth when unbounded
   std::string literal;    // a plain character (UTF-8), lower-cased when `fold`; else empty
   bool fold = false;      // under (?i): ASCII letters match either case
   bool quantified = false;  // a quantifier follows: the character may be absent or repeated
+  bool nullable = false;  // it can match the empty string
+  ByteSet first_bytes;    // the bytes a non-empty match of it can start with (a superset)
 };
 
 // The top-level items of `pattern`, or nullopt when it has a top-level `|`
@@ -41,5 +55,9 @@ std::optional<std::vector<PatternItem>> TopLevelItems(std::string_view pattern);
 // The most bytes a match of `pattern` can span (kUnboundedWidth if unbounded
 // or unknown).
 size_t MaxMatchBytes(std::string_view pattern);
+
+// The bytes a non-empty match of `pattern` can start with (every byte when
+// the parser does not understand it). Exposed for tests.
+ByteSet FirstBytes(std::string_view pattern);
 
 }  // namespace errpulse

@@ -30,14 +30,19 @@ RequiredLiteral RequiredLiteralOf(std::string_view pattern) {
   bool run_folds = false;
   size_t run_width = 0;
   auto qualifies = [&] { return !run.empty() && (lead == 0 || run.size() >= 3); };
-  for (const PatternItem& item : *items) {
+  size_t after_run = items->size();  // the first item after the literal
+  for (size_t i = 0; i < items->size(); ++i) {
+    const PatternItem& item = (*items)[i];
     if (Searchable(item)) {
       run += item.literal;
       run_folds = run_folds || item.fold;
       run_width += item.max_width;
       continue;
     }
-    if (qualifies()) break;
+    if (qualifies()) {
+      after_run = i;
+      break;
+    }
     lead = lead == kUnboundedWidth || item.max_width == kUnboundedWidth
                ? kUnboundedWidth
                : lead + run_width + item.max_width;
@@ -52,7 +57,23 @@ RequiredLiteral RequiredLiteralOf(std::string_view pattern) {
   found.text = std::move(run);
   found.fold_case = run_folds;
   found.max_lead = lead;
+  // What can come right after the literal: the first bytes of the items that
+  // follow, up to the first one that cannot match the empty string.
+  for (size_t i = after_run; i < items->size(); ++i) {
+    found.next_bytes |= (*items)[i].first_bytes;
+    if (!(*items)[i].nullable) {
+      found.checks_next = true;
+      break;
+    }
+  }
   return found;
+}
+
+bool RequiredLiteral::Takes(std::string_view line, size_t at) const {
+  if (!At(line.data() + at)) return false;
+  if (!checks_next) return true;
+  const size_t next = at + text.size();
+  return next < line.size() && next_bytes.test(static_cast<unsigned char>(line[next]));
 }
 
 bool RequiredLiteral::At(const char* at) const {
@@ -90,12 +111,12 @@ size_t RequiredLiteral::Find(std::string_view line, size_t from) const {
          mask &= mask - 1) {
       const size_t hit = at + static_cast<size_t>(__builtin_ctz(mask));
       if (hit > last) return line.size();
-      if (At(data + hit)) return hit;
+      if (Takes(line, hit)) return hit;
     }
   }
 #endif
   for (; at <= last; ++at)
-    if (At(data + at)) return at;
+    if (Takes(line, at)) return at;
   return line.size();
 }
 

@@ -15,6 +15,14 @@
 // Either way the leftmost match is the one the plain search finds, and RE2
 // sees the whole line as context, so \b and ^ are judged the same way.
 //
+// An occurrence is only taken when the byte after it can start what the
+// pattern needs next (`next_bytes`, from pattern_width.h's first bytes):
+// code_key's "code" must be followed by a quote, a space, ':' or '=', so the
+// "code" in "setVideoEncoderParam" (80% of SDK lines) costs no RE2 call.
+// Every match holds the literal followed by such a byte, so skipping the
+// other occurrences changes no result. When what follows the literal can be
+// empty, every occurrence is taken.
+//
 // The analysis (pattern_width.h) reads the pattern's top-level items: the
 // literal is the first run of plain, unquantified characters (three or more
 // unless it starts the pattern) after items of bounded width. A top-level
@@ -30,19 +38,27 @@
 #include <string>
 #include <string_view>
 
+#include "extract/pattern_width.h"
+
 namespace errpulse {
 
 struct RequiredLiteral {
   std::string text;         // lower-cased when `fold_case`; empty: none
   bool fold_case = false;   // ASCII letters match either case
   size_t max_lead = 0;      // bytes a match can have before the literal
+  // When set, an occurrence counts only if the byte right after it is in
+  // `next_bytes` (what the rest of the pattern needs first).
+  bool checks_next = false;
+  ByteSet next_bytes;
 
   bool usable() const { return !text.empty(); }
   // The first position at or after `from` where `text` occurs in `line`
-  // (line.size() when none).
+  // followed by one of `next_bytes` when checks_next (line.size() when none).
   size_t Find(std::string_view line, size_t from) const;
   // Whether the literal occurs at `at` (at least text.size() readable bytes).
   bool At(const char* at) const;
+  // Whether the literal occurs at `at` in `line`, followed as checks_next asks.
+  bool Takes(std::string_view line, size_t at) const;
 };
 
 RequiredLiteral RequiredLiteralOf(std::string_view pattern);

@@ -57,7 +57,9 @@ TEST(RequiredLiteralTest, ReadsTheLiteralAndItsLead) {
     const RequiredLiteral literal = RequiredLiteralOf(c.pattern);
     EXPECT_EQ(literal.text, c.text) << c.pattern;
     EXPECT_EQ(literal.fold_case, c.fold) << c.pattern;
-    if (literal.usable()) EXPECT_EQ(literal.max_lead, c.lead) << c.pattern;
+    if (literal.usable()) {
+      EXPECT_EQ(literal.max_lead, c.lead) << c.pattern;
+    }
   }
 }
 
@@ -74,6 +76,44 @@ TEST(RequiredLiteralTest, EveryShippedRuleHasOne) {
     EXPECT_LE(literal.max_lead, 16u) << rule.name;
   }
   EXPECT_EQ(RequiredLiteralOf(rules->rules()[rules->Find("code_key")].pattern).text, "code");
+}
+
+// What must follow the literal: code_key's "code" needs a quote, ']', a
+// space, ':' or '=' next, so the "code" of "EncoderParam" is skipped.
+TEST(RequiredLiteralTest, ReadsWhatMustFollowTheLiteral) {
+  auto set_of = [](const RequiredLiteral& literal) {
+    std::string bytes;
+    for (int b = 0; b < 256; ++b)
+      if (literal.next_bytes.test(static_cast<size_t>(b))) bytes += static_cast<char>(b);
+    return bytes;
+  };
+  const RequiredLiteral code_key = RequiredLiteralOf(
+      R"((?i)["'\[]?\b(?:err(?:or)?[ _-]?)?code["'\]]?(?:\s+(?:(?:=>?|:)\s*)?|(?:=>?|:)\s*)["']?(?P<code>-?\d{1,9}))");
+  EXPECT_TRUE(code_key.checks_next);
+  EXPECT_EQ(set_of(code_key), std::string("\t\n\f\r \"':=]"));
+  EXPECT_EQ(code_key.Find("setVideoEncoderParam width:368", 0), 30u);  // skipped: none
+  EXPECT_EQ(code_key.Find("Encoder code: 5", 0), 8u);
+  EXPECT_EQ(code_key.Find("x code", 0), 6u);  // nothing follows: not taken
+
+  const RequiredLiteral err = RequiredLiteralOf(R"((?i)\berr(?:or)?["']?\s*[:=]\s*(?P<code>-\d+))");
+  EXPECT_TRUE(err.checks_next);
+  EXPECT_EQ(set_of(err), std::string("\t\n\f\r \"':=Oo"));
+
+  const RequiredLiteral folded = RequiredLiteralOf(R"((?i)err[ks_](?P<code>\d))");
+  EXPECT_EQ(set_of(folded), std::string("KS_ks\xC5\xE2"));  // U+017F, U+212A
+  const RequiredLiteral negated = RequiredLiteralOf(R"(err[^=\d](?P<code>\d))");
+  EXPECT_TRUE(negated.checks_next);
+  EXPECT_FALSE(negated.next_bytes.test('='));
+  EXPECT_FALSE(negated.next_bytes.test('7'));
+  EXPECT_TRUE(negated.next_bytes.test('x'));
+  EXPECT_TRUE(negated.next_bytes.test(0xE4));
+
+  // The rest may be empty, or needs something the parser does not know: every byte.
+  EXPECT_FALSE(RequiredLiteralOf(R"(code(?P<code>\d*))").checks_next);
+  EXPECT_FALSE(RequiredLiteralOf(R"(code\b)").checks_next);
+  EXPECT_EQ(RequiredLiteralOf(R"(code\pN(?P<code>\d))").next_bytes.count(), 256u);
+  EXPECT_EQ(RequiredLiteralOf(R"(code[[:digit:]](?P<code>\d))").next_bytes.count(), 256u);
+  EXPECT_EQ(RequiredLiteralOf(R"(code[^\pN](?P<code>\d))").next_bytes.count(), 256u);
 }
 
 TEST(RequiredLiteralTest, FindsEveryOccurrenceInEitherCase) {
@@ -145,6 +185,49 @@ TEST(PatternWidthTest, BoundsEveryRealMatch) {
   }
 }
 
+// Whatever RE2 matches starts with a byte FirstBytes lists.
+TEST(PatternWidthTest, FirstBytesHoldEveryRealMatchStart) {
+  const char* patterns[] = {
+      R"((?i)["'\]]?(?:\s+(?:(?:=>?|:)\s*)?|(?:=>?|:)\s*)["']?-?\d)",
+      "(?i)[a-j]k", "(?i)s{1,2}x", "(?i)[^a-z]x", R"([^\]\d]{1,2}\])", R"((?:\b|x)\d)",
+      "(?i)é", R"(\w\s)", R"((?i)\w)", "(?:ab)?c?[0-3]", R"(\x41|y)", "(?i)[k-m]", "[-a]",
+      R"((?i)(?-i:K)|q)", "(?s).x", "x*y{0,2}z"};
+  const char* pieces[] = {"a", "K", "k", "\xE2\x84\xAA", "s", "S", "\xC5\xBF", "\xC3\xA9",
+                          "\xC3\x89", "x", "]", " ", "\t", "\n", "=>", ":", "=", "\"", "'",
+                          "-", "_", "\xF0\x9F\x98\x80", "9", "1", "\xE2\x80\x94", "A", "y",
+                          "z", "q", "M", "c", "ab"};
+  std::mt19937 random(8);
+  for (const char* pattern : patterns) {
+    const ByteSet first = FirstBytes(pattern);
+    RE2 re("(" + std::string(pattern) + ")");  // group 1: the whole match
+    ASSERT_TRUE(re.ok()) << pattern;
+    int matched = 0;
+    for (int i = 0; i < 20000; ++i) {
+      std::string text;
+      const int n = 1 + static_cast<int>(random() % 10);
+      for (int k = 0; k < n; ++k) text += pieces[random() % std::size(pieces)];
+      re2::StringPiece input(text), whole;
+      while (RE2::FindAndConsume(&input, re, &whole)) {
+        if (whole.empty()) {
+          if (input.empty()) break;
+          input.remove_prefix(1);
+          continue;
+        }
+        ++matched;
+        ASSERT_TRUE(first.test(static_cast<unsigned char>(whole[0])))
+            << pattern << " matched '" << whole << "' in '" << text << "'";
+      }
+    }
+    EXPECT_GT(matched, 0) << pattern;
+  }
+  // Not every byte, or the property above would hold trivially.
+  EXPECT_EQ(FirstBytes(R"(["'\]]?(?:\s+|:)-?\d)").count(), 9u);  // " ' ] \t \n \f \r space :
+  EXPECT_EQ(FirstBytes("(?i)[a-j]k").count(), 20u);
+  EXPECT_EQ(FirstBytes("(?i)s{1,2}x").count(), 3u);
+  EXPECT_EQ(FirstBytes("(?i)[^a-z]x").count(), 128u - 52u + 128u);
+  EXPECT_EQ(FirstBytes(R"((?:\b|x)\d)").count(), 11u);
+}
+
 // Searching near the literal must decide every line as the plain search does,
 // for patterns with \b, ^, case folding, repeated literals, leads, rejects
 // and overlapping hits.
@@ -161,6 +244,10 @@ TEST(RequiredLiteralTest, SearchNearTheLiteralDecidesLikeThePlainOne) {
       R"((?i)["'\[]?\b(?:err(?:or)?[ _-]?)?code["'\]]?(?:\s*(?:=>|[:=])\s*|\s+)["']?(?P<code>-?\d{1,9})(?:[^\w.\-/]|\.(?:\D|$)|$))",
       R"(x{0,3}erer(?P<code>\d)(?P<reject>x)?)",
       R"(\b[a-z]{0,4}=err(?P<code>-?\d+))",
+      R"((?i)["'\[]?\b(?:err(?:or)?[ _-]?)?code["'\]]?(?:\s+(?:(?:=>?|:)\s*)?|(?:=>?|:)\s*)["']?(?P<code>-?\d{1,9})(?:[^\w.\-/]|\.(?:\D|$)|$))",
+      R"((?i)err[ks](?P<code>\d))",
+      R"(err[^=\d](?P<code>\d))",
+      R"(err\b=?(?P<code>\d))",
   };
   const char* pieces[] = {"err", "ERR", "Err", "error", "=", ":", " ", "-", "1", "42", "x",
                           "onError", "onFail(", "(", ")", ",", "】", "|", "{", "}", "[", "]",
@@ -168,7 +255,8 @@ TEST(RequiredLiteralTest, SearchNearTheLiteralDecidesLikeThePlainOne) {
                           "err=", "err=-5 ", "error: -12 ", "Err='-7'", "xerr=3", "erer4",
                           "onError(-3,", "onFail: 8 ", "】|7|", "】{\"a\":1}|-6|", "】[1]|9|", "e5",
                           "code", "CODE", "Code: 5", "error_code=-3 ", "\"code\":0,", "[code] 7",
-                          "errcode 12 ", "Encoder", "xerer", "xxerer5", "ab=err-4", "k=err9"};
+                          "errcode 12 ", "Encoder", "xerer", "xxerer5", "ab=err-4", "k=err9",
+                          "k", "S", "\xC5\xBF", "errk1", "errS", "err=>-5", "code=> 3", "code\t:7"};
   std::mt19937 random(6);
   std::vector<std::string> lines;
   for (int i = 0; i < 20000; ++i) {
