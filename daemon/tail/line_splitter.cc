@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/newline_scan.h"
+
 namespace errpulse {
 
 size_t LineSplitter::LoadPending(char* buffer) {
@@ -34,7 +36,7 @@ void LineSplitter::Split(std::string_view data, const Emit& emit, TailStats* sta
 }
 
 void LineSplitter::EmitComplete(std::string_view complete, const Emit& emit, TailStats* stats) {
-  if (complete.size() <= max_line_bytes_) {  // no line in it can be too long
+  if (!HasLineLongerThan(complete, max_line_bytes_)) {  // the common case: one SIMD pass
     emit(complete);
     return;
   }
