@@ -144,27 +144,41 @@ static bool RejectedByWhatFollows(const Rule& rule, std::string_view line, size_
 // One rule's leftmost accepted match in `line`, ignoring matches whose code
 // cannot start before `before`. With a usable `literal` (which does not occur
 // before `literal_from`) the search starts max_lead bytes before its next
-// occurrence (none: no match), anchored at the occurrence when max_lead is 0.
+// occurrence (none: no match), and is anchored: at the occurrence when
+// max_lead is 0, else at each start CanStartAt allows, in order (or, when the
+// lead's lengths are unknown, unanchored).
 // Fills `groups`; returns the code's text (data() == nullptr when none).
 static re2::StringPiece RuleMatch(const Rule& rule, const RequiredLiteral* literal,
                                   size_t literal_from, std::string_view line, const char* before,
                                   re2::StringPiece* groups, int64_t* code) {
   const re2::StringPiece text(line.data(), line.size());
   const int ngroups = rule.group_count + 1;
-  const bool anchored = literal != nullptr && literal->max_lead == 0;
+  const bool at_literal = literal != nullptr && literal->max_lead == 0;
+  const bool by_candidates = literal != nullptr && literal->SearchesByCandidates();
   size_t start = 0;
   while (start <= line.size()) {
     if (literal != nullptr) {
       const size_t at = literal->Find(line, std::max(start, literal_from));
       if (at >= line.size()) break;
-      start = anchored ? at : std::max(start, at - std::min(at, literal->max_lead));
+      if (at_literal) {
+        start = at;
+      } else {
+        start = std::max(start, at - std::min(at, literal->max_lead));
+        if (by_candidates) {
+          // The first start from which the literal is reached; past `at`,
+          // the next occurrence is looked for.
+          while (start <= at && !literal->CanStartAt(line, start)) ++start;
+          if (start > at) continue;
+        }
+      }
     }
     // A match starting at or after `before` cannot hold a code that starts before it.
     if (before != nullptr && line.data() + start >= before) break;
+    const bool anchored = at_literal || by_candidates;
     const RE2::Anchor anchor = anchored ? RE2::ANCHOR_START : RE2::UNANCHORED;
     if (!rule.re->Match(text, start, line.size(), anchor, groups, ngroups)) {
       if (!anchored) break;
-      ++start;  // no match starts at this occurrence: try the next one
+      ++start;  // no match starts here: try the next occurrence or candidate
       continue;
     }
     const re2::StringPiece whole = groups[0];

@@ -28,7 +28,18 @@ struct Shape {
   size_t width = 0;       // the most bytes it can match (kUnboundedWidth: unbounded)
   bool nullable = false;  // it can match the empty string
   ByteSet first;          // the bytes a non-empty match of it can start with (a superset)
+  LengthSet lengths = 0;  // see PatternItem::lengths
 };
+
+constexpr LengthSet kAnyLength = ~LengthSet{0};
+
+// Lengths 1..width (a superset of what one character of that width can be).
+LengthSet UpTo(size_t width) {
+  if (width >= 63) return kAnyLength & ~LengthSet{1};
+  return ((LengthSet{1} << (width + 1)) - 1) & ~LengthSet{1};
+}
+
+LengthSet SumOf(LengthSet x, LengthSet y) { return SumOfLengths(x, y); }
 
 ByteSet AllBytes() { return ByteSet().set(); }
 ByteSet NonAsciiBytes() {
@@ -68,8 +79,8 @@ ByteSet Single(unsigned char c, bool fold) {
   return fold ? Folded(b) : b;
 }
 
-Shape Consuming(size_t width, ByteSet first) { return Shape{width, false, first}; }
-Shape Empty() { return Shape{0, true, ByteSet()}; }
+Shape Consuming(size_t width, ByteSet first) { return Shape{width, false, first, UpTo(width)}; }
+Shape Empty() { return Shape{0, true, ByteSet(), LengthSet{1}}; }
 
 // Recursive descent over RE2's syntax, computing widths, nullability and
 // first bytes.
@@ -106,6 +117,7 @@ class WidthParser {
       all.width = next.width > all.width ? next.width : all.width;
       all.nullable = all.nullable || next.nullable;
       all.first |= next.first;
+      all.lengths |= next.lengths;
     }
     return all;
   }
@@ -117,6 +129,7 @@ class WidthParser {
       all.width = Add(all.width, item.max_width);
       if (all.nullable) all.first |= item.first_bytes;  // nothing before it had to match
       all.nullable = all.nullable && item.nullable;
+      all.lengths = SumOf(all.lengths, item.lengths);
     }
     return all;
   }
@@ -128,13 +141,15 @@ class WidthParser {
       const char q = p_[i_];
       if (q == '?' || q == '*' || q == '+' || q == '{') {
         item.quantified = true;
-        if (q == '?' || q == '*') {
+        if (q == '?') {
           ++i_;
           shape.nullable = true;
-          if (q == '*' && shape.width != 0) shape.width = kUnboundedWidth;
-        } else if (q == '+') {
+          shape.lengths |= LengthSet{1};
+        } else if (q == '*' || q == '+') {
           ++i_;
+          shape.nullable = shape.nullable || q == '*';
           if (shape.width != 0) shape.width = kUnboundedWidth;
+          shape.lengths = kAnyLength;
         } else {
           Repeat(&shape);
         }
@@ -145,6 +160,7 @@ class WidthParser {
     item.max_width = shape.width;
     item.nullable = shape.nullable;
     item.first_bytes = shape.first;
+    item.lengths = shape.lengths;
     return item;
   }
 
@@ -164,10 +180,18 @@ class WidthParser {
     if (max.empty()) {
       if (comma == std::string_view::npos) return Fail();
       if (shape->width != 0) shape->width = kUnboundedWidth;
+      shape->lengths = kAnyLength;
       return;
     }
-    if (!Number(max, &high)) return Fail();
+    if (!Number(max, &high) || high < low) return Fail();
     shape->width = Times(shape->width, high);
+    // The lengths of low..high repetitions (past 64 they add nothing new).
+    LengthSet power = LengthSet{1}, all = 0;
+    for (size_t k = 0; k <= high && k <= 64; ++k) {
+      if (k >= low) all |= power;
+      power = SumOf(power, shape->lengths);
+    }
+    shape->lengths = high > 64 ? kAnyLength : all;
   }
 
   bool Number(std::string_view digits, size_t* n) {
@@ -324,7 +348,7 @@ class WidthParser {
           wide = true;
           exact = false;
         }
-        if (IsAsciiLetter(c) || c == '-') letters = true;  // a range may span letters
+        if (IsAsciiLetter(c)) letters = true;
         if (c < 0x80) single = c;
         i_ += Utf8Length(c);
       }
@@ -383,7 +407,7 @@ class WidthParser {
     }
   }
 
-  void Fail() { failed_ = true; }
+  void Fail() { failed_ = true; }  // Item() then makes the shape "anything"
   Shape Failed() {
     failed_ = true;
     return Consuming(kUnboundedWidth, AllBytes());
@@ -395,6 +419,13 @@ class WidthParser {
 };
 
 }  // namespace
+
+LengthSet SumOfLengths(LengthSet x, LengthSet y) {
+  LengthSet sum = 0;  // lengths of 64 or more are dropped
+  for (int a = 0; a < 64; ++a)
+    if (x & (LengthSet{1} << a)) sum |= y << a;
+  return sum;
+}
 
 std::optional<std::vector<PatternItem>> TopLevelItems(std::string_view pattern) {
   return WidthParser(pattern).Items();

@@ -37,6 +37,9 @@ namespace errpulse {
 inline constexpr size_t kUnboundedWidth = SIZE_MAX;
 
 using ByteSet = std::bitset<256>;
+// Bit n set: n bytes is a possible match length (a superset; only lengths
+// below 64 are recorded, so it is meaningful for items narrower than that).
+using LengthSet = uint64_t;
 
 // One item of a pattern's top-level concatenation.
 struct PatternItem {
@@ -46,6 +49,7 @@ struct PatternItem {
   bool quantified = false;  // a quantifier follows: the character may be absent or repeated
   bool nullable = false;  // it can match the empty string
   ByteSet first_bytes;    // the bytes a non-empty match of it can start with (a superset)
+  LengthSet lengths = 0;  // the byte lengths its matches can have
 };
 
 // The top-level items of `pattern`, or nullopt when it has a top-level `|`
@@ -55,6 +59,9 @@ std::optional<std::vector<PatternItem>> TopLevelItems(std::string_view pattern);
 // The most bytes a match of `pattern` can span (kUnboundedWidth if unbounded
 // or unknown).
 size_t MaxMatchBytes(std::string_view pattern);
+
+// {a + b : a in x, b in y}: the lengths of one thing followed by another.
+LengthSet SumOfLengths(LengthSet x, LengthSet y);
 
 // The bytes a non-empty match of `pattern` can start with (every byte when
 // the parser does not understand it). Exposed for tests.

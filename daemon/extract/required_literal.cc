@@ -31,9 +31,11 @@ RequiredLiteral RequiredLiteralOf(std::string_view pattern) {
   size_t run_width = 0;
   auto qualifies = [&] { return !run.empty() && (lead == 0 || run.size() >= 3); };
   size_t after_run = items->size();  // the first item after the literal
+  size_t run_begin = 0;              // its first item
   for (size_t i = 0; i < items->size(); ++i) {
     const PatternItem& item = (*items)[i];
     if (Searchable(item)) {
+      if (run.empty()) run_begin = i;
       run += item.literal;
       run_folds = run_folds || item.fold;
       run_width += item.max_width;
@@ -57,6 +59,12 @@ RequiredLiteral RequiredLiteralOf(std::string_view pattern) {
   found.text = std::move(run);
   found.fold_case = run_folds;
   found.max_lead = lead;
+  if (lead > 0 && lead < 64) {  // where a match may start: see CanStartAt
+    found.lead_lengths = 1;
+    for (size_t i = 0; i < run_begin; ++i)
+      found.lead_lengths = SumOfLengths(found.lead_lengths, (*items)[i].lengths);
+    found.first_bytes = FirstBytes(pattern);
+  }
   // What can come right after the literal: the first bytes of the items that
   // follow, up to the first one that cannot match the empty string.
   for (size_t i = after_run; i < items->size(); ++i) {
@@ -74,6 +82,16 @@ bool RequiredLiteral::Takes(std::string_view line, size_t at) const {
   if (!checks_next) return true;
   const size_t next = at + text.size();
   return next < line.size() && next_bytes.test(static_cast<unsigned char>(line[next]));
+}
+
+bool RequiredLiteral::CanStartAt(std::string_view line, size_t p) const {
+  if (p >= line.size() || !first_bytes.test(static_cast<unsigned char>(line[p]))) return false;
+  for (LengthSet lengths = lead_lengths; lengths != 0; lengths &= lengths - 1) {
+    const size_t at = p + static_cast<size_t>(__builtin_ctzll(lengths));
+    if (at + text.size() > line.size()) return false;  // longer leads do not fit either
+    if (Takes(line, at)) return true;
+  }
+  return false;
 }
 
 bool RequiredLiteral::At(const char* at) const {

@@ -38,7 +38,7 @@ TEST(RequiredLiteralTest, ReadsTheLiteralAndItsLead) {
       {R"(ab{2}(?P<code>\d+))", "a", false},
       {R"((?i)\d+ ms)", "", false},
       {R"((?P<reject>status )?code (?P<code>\d+))", "code ", false, 7},
-      {R"((?i)["'\[]?\b(?:err(?:or)?[ _-]?)?code["'\]]?\s*(?P<code>\d+))", "code", true, 10},
+      {R"((?i)["'\[]?\b(?:err(?:or)?[ _-]?)?code["'\]]?\s*(?P<code>\d+))", "code", true, 7},
       {R"(["'\[]?\bcode:(?P<code>\d+))", "code:", false, 1},
       {R"(x{2,5}abc(?P<code>\d+))", "abc", false, 5},
       {R"(x{2,5}ab(?P<code>\d+))", "", false},              // two letters after a lead: too common
@@ -64,7 +64,7 @@ TEST(RequiredLiteralTest, ReadsTheLiteralAndItsLead) {
 }
 
 // Every shipped rule has a literal to search near, so none costs a DFA pass
-// over whole lines (issue 6): code_key holds "code" within 10 bytes of its
+// over whole lines (issue 6): code_key holds "code" within 7 bytes of its
 // start because its rejections live in reject_before, not in leading groups.
 TEST(RequiredLiteralTest, EveryShippedRuleHasOne) {
   Diagnostics diagnostics;
@@ -114,6 +114,24 @@ TEST(RequiredLiteralTest, ReadsWhatMustFollowTheLiteral) {
   EXPECT_EQ(RequiredLiteralOf(R"(code\pN(?P<code>\d))").next_bytes.count(), 256u);
   EXPECT_EQ(RequiredLiteralOf(R"(code[[:digit:]](?P<code>\d))").next_bytes.count(), 256u);
   EXPECT_EQ(RequiredLiteralOf(R"(code[^\pN](?P<code>\d))").next_bytes.count(), 256u);
+}
+
+// Where a match of a rule with a lead can start: code_key's lead is an
+// optional quote and an optional "err", "err_", "error" or "error_".
+TEST(RequiredLiteralTest, ReadsWhereMatchesCanStart) {
+  const RequiredLiteral code_key = RequiredLiteralOf(
+      R"((?i)["'\[]?\b(?:err(?:or)?[ _-]?)?code["'\]]?(?:\s+(?:(?:=>?|:)\s*)?|(?:=>?|:)\s*)["']?(?P<code>-?\d{1,9}))");
+  ASSERT_TRUE(code_key.SearchesByCandidates());
+  EXPECT_EQ(code_key.lead_lengths, LengthSet{0b11111011});  // 0, 1, 3, 4, 5, 6, 7
+  const std::string line = R"({"ErrorInfo":"","ErrorCode":0})";
+  std::vector<size_t> starts;
+  for (size_t p = 0; p < line.size(); ++p)
+    if (code_key.CanStartAt(line, p)) starts.push_back(p);
+  // The quote before ErrorCode, its 'E', and its 'C'.
+  EXPECT_EQ(starts, (std::vector<size_t>{16, 17, 22}));
+  EXPECT_FALSE(code_key.CanStartAt("Encoder", 2));  // "code" followed by 'r'
+  EXPECT_FALSE(RequiredLiteralOf(R"(\w{0,70}abc(?P<code>\d))").SearchesByCandidates());
+  EXPECT_FALSE(RequiredLiteralOf(R"(abc(?P<code>\d))").SearchesByCandidates());  // anchored at it
 }
 
 TEST(RequiredLiteralTest, FindsEveryOccurrenceInEitherCase) {
@@ -185,6 +203,40 @@ TEST(PatternWidthTest, BoundsEveryRealMatch) {
   }
 }
 
+// Whatever RE2 matches has a length the items' lengths allow.
+TEST(PatternWidthTest, LengthsHoldEveryRealMatch) {
+  const char* patterns[] = {
+      R"((?i)["'\[]?\b(?:err(?:or)?[ _-]?)?code)", "(?i)k?s?x", "(?:é|】)?x{1,3}", ".?[^x]{0,2}y",
+      R"(\w{2,4}(?:ab|c)?)", "(?:xy){0,3}z", R"(\bq?\d{1,2})"};
+  const char* pieces[] = {"a", "K", "k", "\xE2\x84\xAA", "s", "S", "\xC5\xBF", "\xC3\xA9",
+                          "\xE3\x80\x91", "x", "y", "z", "xy", "q", "\"", "[", "err", "Error_",
+                          "ERR-", "code", "CODE", "c", "ab", "1", "42", " ", "\xF0\x9F\x98\x80"};
+  std::mt19937 random(9);
+  for (const char* pattern : patterns) {
+    const auto items = TopLevelItems(pattern);
+    ASSERT_TRUE(items) << pattern;
+    LengthSet lengths = 1;
+    for (const PatternItem& item : *items) lengths = SumOfLengths(lengths, item.lengths);
+    RE2 re("(" + std::string(pattern) + ")");
+    ASSERT_TRUE(re.ok()) << pattern;
+    int matched = 0;
+    for (int i = 0; i < 20000; ++i) {
+      std::string text;
+      const int n = 1 + static_cast<int>(random() % 10);
+      for (int k = 0; k < n; ++k) text += pieces[random() % std::size(pieces)];
+      re2::StringPiece input(text), whole;
+      while (RE2::FindAndConsume(&input, re, &whole) && !whole.empty()) {
+        ++matched;
+        ASSERT_LT(whole.size(), 64u);
+        ASSERT_TRUE(lengths & (LengthSet{1} << whole.size()))
+            << pattern << " matched '" << whole << "' in '" << text << "'";
+      }
+    }
+    EXPECT_GT(matched, 0) << pattern;
+  }
+  EXPECT_EQ(RequiredLiteralOf("(?:xy){0,3}zzz").lead_lengths, LengthSet{0b1010101});  // 0 2 4 6
+}
+
 // Whatever RE2 matches starts with a byte FirstBytes lists.
 TEST(PatternWidthTest, FirstBytesHoldEveryRealMatchStart) {
   const char* patterns[] = {
@@ -248,6 +300,13 @@ TEST(RequiredLiteralTest, SearchNearTheLiteralDecidesLikeThePlainOne) {
       R"((?i)err[ks](?P<code>\d))",
       R"(err[^=\d](?P<code>\d))",
       R"(err\b=?(?P<code>\d))",
+      R"((?i)(?:status )?code[:=](?P<code>\d+))",
+      R"((?:ab|c)?(?:x{1,2}|)err(?P<code>\d))",
+      R"((?i)k?err(?P<code>\d))",
+      R"((?:é|】)?err=(?P<code>\d))",
+      R"(.?err(?P<code>\d))",
+      R"([^x]{0,2}err(?P<code>-?\d)(?P<reject>x)?)",
+      R"(\b[a-z]{2,4}err=(?P<code>\d))",
   };
   const char* pieces[] = {"err", "ERR", "Err", "error", "=", ":", " ", "-", "1", "42", "x",
                           "onError", "onFail(", "(", ")", ",", "】", "|", "{", "}", "[", "]",
@@ -256,7 +315,9 @@ TEST(RequiredLiteralTest, SearchNearTheLiteralDecidesLikeThePlainOne) {
                           "onError(-3,", "onFail: 8 ", "】|7|", "】{\"a\":1}|-6|", "】[1]|9|", "e5",
                           "code", "CODE", "Code: 5", "error_code=-3 ", "\"code\":0,", "[code] 7",
                           "errcode 12 ", "Encoder", "xerer", "xxerer5", "ab=err-4", "k=err9",
-                          "k", "S", "\xC5\xBF", "errk1", "errS", "err=>-5", "code=> 3", "code\t:7"};
+                          "k", "S", "\xC5\xBF", "errk1", "errS", "err=>-5", "code=> 3", "code\t:7",
+                          "status ", "code:4", "ab", "c", "xx", "\xC3\xA9", "\xE3\x80\x91", "Kerr3",
+                          "\xE2\x84\xAA" "err2", "abc"};
   std::mt19937 random(6);
   std::vector<std::string> lines;
   for (int i = 0; i < 20000; ++i) {
