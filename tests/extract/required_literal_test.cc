@@ -173,6 +173,34 @@ TEST(PatternWidthTest, MaxMatchBytes) {
   EXPECT_EQ(MaxMatchBytes("()*"), 0u);
 }
 
+// Calls `check(match, text)` for every non-empty RE2 match of `pattern` in
+// 20,000 texts of up to `max_pieces` random `pieces`; returns how many there
+// were (a property checked on none proves nothing).
+template <size_t N, typename Check>
+int ForEachRealMatch(const char* pattern, const char* (&pieces)[N], unsigned seed, int max_pieces,
+                     Check check) {
+  RE2 re("(" + std::string(pattern) + ")");  // group 1: the whole match
+  EXPECT_TRUE(re.ok()) << pattern;
+  std::mt19937 random(seed);
+  int matched = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    const int n = 1 + static_cast<int>(random() % static_cast<unsigned>(max_pieces));
+    for (int k = 0; k < n; ++k) text += pieces[random() % N];
+    re2::StringPiece input(text), whole;
+    while (RE2::FindAndConsume(&input, re, &whole)) {
+      if (whole.empty()) {
+        if (input.empty()) break;
+        input.remove_prefix(1);
+        continue;
+      }
+      ++matched;
+      check(std::string_view(whole.data(), whole.size()), text);
+    }
+  }
+  return matched;
+}
+
 // Whatever RE2 matches is never longer than MaxMatchBytes says.
 TEST(PatternWidthTest, BoundsEveryRealMatch) {
   const char* patterns[] = {
@@ -181,24 +209,12 @@ TEST(PatternWidthTest, BoundsEveryRealMatch) {
   const char* pieces[] = {"a", "K", "k", "\xE2\x84\xAA", "s", "S", "\xC5\xBF", "\xC3\xA9",
                           "\xC3\x89", "x", "]", " ", "\t", "Domain=NS", "Domain=WebKit", "status",
                           "-", "_", "\xF0\x9F\x98\x80", "9", "\xE2\x80\x94"};
-  std::mt19937 random(7);
   for (const char* pattern : patterns) {
     const size_t bound = MaxMatchBytes(pattern);
     ASSERT_NE(bound, kUnboundedWidth) << pattern;
-    RE2 re("(" + std::string(pattern) + ")");  // group 1: the whole match
-    ASSERT_TRUE(re.ok()) << pattern;
-    int matched = 0;
-    for (int i = 0; i < 20000; ++i) {
-      std::string text;
-      const int n = 1 + static_cast<int>(random() % 12);
-      for (int k = 0; k < n; ++k) text += pieces[random() % std::size(pieces)];
-      re2::StringPiece input(text), whole;
-      while (RE2::FindAndConsume(&input, re, &whole) &&
-             !whole.empty()) {
-        ++matched;
-        ASSERT_LE(whole.size(), bound) << pattern << " matched '" << whole << "' in '" << text << "'";
-      }
-    }
+    const int matched = ForEachRealMatch(pattern, pieces, 7, 12, [&](auto whole, auto& text) {
+      EXPECT_LE(whole.size(), bound) << pattern << " matched '" << whole << "' in '" << text << "'";
+    });
     EXPECT_GT(matched, 0) << pattern;
   }
 }
@@ -211,27 +227,16 @@ TEST(PatternWidthTest, LengthsHoldEveryRealMatch) {
   const char* pieces[] = {"a", "K", "k", "\xE2\x84\xAA", "s", "S", "\xC5\xBF", "\xC3\xA9",
                           "\xE3\x80\x91", "x", "y", "z", "xy", "q", "\"", "[", "err", "Error_",
                           "ERR-", "code", "CODE", "c", "ab", "1", "42", " ", "\xF0\x9F\x98\x80"};
-  std::mt19937 random(9);
   for (const char* pattern : patterns) {
     const auto items = TopLevelItems(pattern);
     ASSERT_TRUE(items) << pattern;
     LengthSet lengths = 1;
     for (const PatternItem& item : *items) lengths = SumOfLengths(lengths, item.lengths);
-    RE2 re("(" + std::string(pattern) + ")");
-    ASSERT_TRUE(re.ok()) << pattern;
-    int matched = 0;
-    for (int i = 0; i < 20000; ++i) {
-      std::string text;
-      const int n = 1 + static_cast<int>(random() % 10);
-      for (int k = 0; k < n; ++k) text += pieces[random() % std::size(pieces)];
-      re2::StringPiece input(text), whole;
-      while (RE2::FindAndConsume(&input, re, &whole) && !whole.empty()) {
-        ++matched;
-        ASSERT_LT(whole.size(), 64u);
-        ASSERT_TRUE(lengths & (LengthSet{1} << whole.size()))
-            << pattern << " matched '" << whole << "' in '" << text << "'";
-      }
-    }
+    const int matched = ForEachRealMatch(pattern, pieces, 9, 10, [&](auto whole, auto& text) {
+      EXPECT_LT(whole.size(), 64u);
+      EXPECT_TRUE(whole.size() < 64 && (lengths & (LengthSet{1} << whole.size())))
+          << pattern << " matched '" << whole << "' in '" << text << "'";
+    });
     EXPECT_GT(matched, 0) << pattern;
   }
   EXPECT_EQ(RequiredLiteralOf("(?:xy){0,3}zzz").lead_lengths, LengthSet{0b1010101});  // 0 2 4 6
@@ -248,28 +253,12 @@ TEST(PatternWidthTest, FirstBytesHoldEveryRealMatchStart) {
                           "\xC3\x89", "x", "]", " ", "\t", "\n", "=>", ":", "=", "\"", "'",
                           "-", "_", "\xF0\x9F\x98\x80", "9", "1", "\xE2\x80\x94", "A", "y",
                           "z", "q", "M", "c", "ab"};
-  std::mt19937 random(8);
   for (const char* pattern : patterns) {
     const ByteSet first = FirstBytes(pattern);
-    RE2 re("(" + std::string(pattern) + ")");  // group 1: the whole match
-    ASSERT_TRUE(re.ok()) << pattern;
-    int matched = 0;
-    for (int i = 0; i < 20000; ++i) {
-      std::string text;
-      const int n = 1 + static_cast<int>(random() % 10);
-      for (int k = 0; k < n; ++k) text += pieces[random() % std::size(pieces)];
-      re2::StringPiece input(text), whole;
-      while (RE2::FindAndConsume(&input, re, &whole)) {
-        if (whole.empty()) {
-          if (input.empty()) break;
-          input.remove_prefix(1);
-          continue;
-        }
-        ++matched;
-        ASSERT_TRUE(first.test(static_cast<unsigned char>(whole[0])))
-            << pattern << " matched '" << whole << "' in '" << text << "'";
-      }
-    }
+    const int matched = ForEachRealMatch(pattern, pieces, 8, 10, [&](auto whole, auto& text) {
+      EXPECT_TRUE(first.test(static_cast<unsigned char>(whole[0])))
+          << pattern << " matched '" << whole << "' in '" << text << "'";
+    });
     EXPECT_GT(matched, 0) << pattern;
   }
   // Not every byte, or the property above would hold trivially.
