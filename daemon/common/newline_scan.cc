@@ -19,20 +19,6 @@ uint64_t CountNewlinesPlain(const char* p, const char* end) {
   return count;
 }
 
-// `last_newline`: the offset of the last '\n' before `from`, or -1.
-bool HasLineLongerThanPlain(std::string_view text, size_t from, int64_t last_newline,
-                            size_t limit) {
-  for (size_t pos = from; pos < text.size();) {
-    const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
-    const size_t at = nl ? static_cast<size_t>(static_cast<const char*>(nl) - text.data())
-                         : text.size();
-    if (static_cast<int64_t>(at) - last_newline - 1 > static_cast<int64_t>(limit)) return true;
-    last_newline = static_cast<int64_t>(at);
-    pos = at + 1;
-  }
-  return static_cast<int64_t>(text.size()) - last_newline - 1 > static_cast<int64_t>(limit);
-}
-
 #if ERRPULSE_NEWLINE_AVX2
 const bool kHasAvx2 = __builtin_cpu_supports("avx2");
 
@@ -54,20 +40,6 @@ __attribute__((target("avx2,popcnt"))) uint64_t CountNewlinesAvx2(std::string_vi
   return count + CountNewlinesPlain(text.data() + i, text.data() + text.size());
 }
 
-__attribute__((target("avx2"))) bool HasLineLongerThanAvx2(std::string_view text, size_t limit) {
-  int64_t last_newline = -1;
-  size_t i = 0;
-  const auto limit_signed = static_cast<int64_t>(limit);
-  for (; i + 64 <= text.size(); i += 64) {
-    const uint64_t mask = NewlineMask64(text.data() + i);
-    if (mask == 0) continue;  // the line goes on: judged at its end
-    // Lines that start and end inside the block are shorter than 64 <= limit.
-    const auto first = static_cast<int64_t>(i) + __builtin_ctzll(mask);
-    if (first - last_newline - 1 > limit_signed) return true;
-    last_newline = static_cast<int64_t>(i) + 63 - __builtin_clzll(mask);
-  }
-  return HasLineLongerThanPlain(text, i, last_newline, limit);
-}
 #endif
 
 }  // namespace
@@ -80,11 +52,17 @@ uint64_t CountNewlines(std::string_view text) {
 }
 
 bool HasLineLongerThan(std::string_view text, size_t limit) {
-  if (text.size() <= limit) return false;
-#if ERRPULSE_NEWLINE_AVX2
-  if (kHasAvx2 && limit >= 64) return HasLineLongerThanAvx2(text, limit);
-#endif
-  return HasLineLongerThanPlain(text, 0, -1, limit);
+  // Hop from window to window: a line longer than `limit` exists exactly when
+  // some window of limit + 1 bytes, starting right after a newline (or at the
+  // start), holds no newline. The last newline of each window starts the
+  // next, so with limit at 64 KiB it costs one short memrchr per 64 KiB.
+  size_t line_start = 0;
+  while (text.size() - line_start > limit) {
+    const void* last = ::memrchr(text.data() + line_start, '\n', limit + 1);
+    if (last == nullptr) return true;
+    line_start = static_cast<size_t>(static_cast<const char*>(last) - text.data()) + 1;
+  }
+  return false;
 }
 
 }  // namespace errpulse
