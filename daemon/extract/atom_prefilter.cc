@@ -212,13 +212,26 @@ bool AtomPrefilter::AtomAt(size_t atom, std::string_view text, size_t at) const 
   return true;
 }
 
-size_t AtomPrefilter::FindAtom(std::string_view text, size_t from) const {
+size_t AtomPrefilter::FindAtom(std::string_view text, size_t from, uint32_t* starting) const {
   for (size_t at = FindPrefix(needles_, text, from); at < text.size();
        at = FindPrefix(needles_, text, at + 1)) {
+    uint32_t here = 0;
     for (size_t a = 0; a < atoms_.size(); ++a)
-      if (AtomAt(a, text, at)) return at;
+      if (AtomAt(a, text, at)) here |= uint32_t{1} << a;
+    if (here != 0) {
+      if (starting != nullptr) *starting = here;
+      return at;
+    }
   }
   return text.size();
+}
+
+uint64_t AtomPrefilter::RulesNeeding(size_t atom) const {
+  uint64_t rules = 0;
+  const size_t bit = size_t{1} << atom;
+  for (size_t mask = 0; mask < rules_by_atoms_.size(); ++mask)
+    if (!(mask & bit)) rules |= rules_by_atoms_[mask | bit] & ~rules_by_atoms_[mask];
+  return rules;
 }
 
 uint32_t AtomPrefilter::AtomsIn(std::string_view line) const {

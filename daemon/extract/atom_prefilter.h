@@ -38,13 +38,17 @@ class AtomPrefilter {
   const std::vector<std::string>& atoms() const { return atoms_; }
 
   // The first position at or after `from` in `text` where an atom starts
-  // (text.size() when none).
-  size_t FindAtom(std::string_view text, size_t from) const;
+  // (text.size() when none); `starting` (when given) gets the atoms that
+  // start there (bit i: atoms()[i]).
+  size_t FindAtom(std::string_view text, size_t from, uint32_t* starting = nullptr) const;
   // Bit i set: atoms()[i] occurs in `line`.
   uint32_t AtomsIn(std::string_view line) const;
   // Bit r set: rule r (index into the patterns) can match a line holding
   // exactly the atoms in `atom_mask`.
   uint64_t RulesFor(uint32_t atom_mask) const { return rules_by_atoms_[atom_mask]; }
+  // Bit r set: whether rule r can match depends on atoms()[atom] for some
+  // combination of the other atoms.
+  uint64_t RulesNeeding(size_t atom) const;
 
   static constexpr size_t kMaxAtoms = 12;  // 4096 atom combinations
   static constexpr size_t kMaxRules = 64;

@@ -88,6 +88,28 @@ LineScanner::LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> 
         offset = std::min(offset, lower.find(atom));  // npos == SIZE_MAX: not in it
     atom_in_literal_.push_back(offset);
   }
+  if (prefilter_.usable()) {
+    const auto& atoms = prefilter_.atoms();
+    literals_holding_atom_.resize(atoms.size());
+    for (size_t a = 0; a < atoms.size(); ++a) {
+      const uint64_t needing = prefilter_.RulesNeeding(a);
+      bool checkable = true;
+      for (size_t i = 0; i < required_literals_.size(); ++i) {
+        const RequiredLiteral& literal = required_literals_[i];
+        std::string lower = literal.text;
+        for (char& c : lower) c = static_cast<char>(AsciiLower(static_cast<unsigned char>(c)));
+        bool holds = false;
+        for (size_t k = lower.find(atoms[a]); literal.usable() && k != std::string::npos;
+             k = lower.find(atoms[a], k + 1)) {
+          literals_holding_atom_[a].push_back({i, k});
+          holds = true;
+        }
+        if (i < 64 && (needing & (uint64_t{1} << i)) && !holds) checkable = false;
+        if (i >= 64) checkable = false;
+      }
+      if (checkable) checkable_atoms_ |= uint32_t{1} << a;
+    }
+  }
   RE2::Options options;
   options.set_log_errors(false);
   options.set_max_mem(64 << 20);  // the DFA cache; more memory, fewer NFA fallbacks
@@ -96,21 +118,47 @@ LineScanner::LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> 
 
 const std::string& LineScanner::error() const { return union_->error(); }
 
+// Every match of a rule holding one of the atoms in its literal holds that
+// literal, taken (Takes) where the atom sits in it. Judged on the chunk, not
+// the line: a literal cannot span a '\n' (lines have none, so a rule needing
+// one never matches), and a '\n' after it is only a byte it may or may not
+// take, so the chunk's answer is "taken" whenever the line's is.
+bool LineScanner::NoRuleTakes(std::string_view chunk, size_t at, uint32_t starting) const {
+  if ((starting & ~checkable_atoms_) != 0) return false;
+  for (uint32_t atoms = starting; atoms != 0; atoms &= atoms - 1) {
+    for (const AtomInLiteral& in : literals_holding_atom_[static_cast<size_t>(__builtin_ctz(atoms))])
+      if (at >= in.offset && required_literals_[in.rule_position].Takes(chunk, at - in.offset))
+        return false;
+  }
+  return true;
+}
+
 bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos, std::string_view* line,
                                     size_t* line_start, uint64_t* rules,
                                     size_t* first_atom) const {
+  const size_t line_search_from = pos;  // the line start is looked for from here
   size_t at = 0;
   if (prefilter_.usable()) {
-    at = prefilter_.FindAtom(chunk, pos);
-    if (at >= chunk.size()) return false;
+    // Atoms that no rule can use are passed by. None of the rules that need
+    // them can then match from before the first atom kept, so that atom still
+    // bounds where each rule's literal can first occur (`first_atom`), and
+    // every atom a matching rule needs is at or after it (for AtomsIn).
+    for (;;) {
+      uint32_t starting = 0;
+      at = prefilter_.FindAtom(chunk, pos, &starting);
+      if (at >= chunk.size()) return false;
+      if (!NoRuleTakes(chunk, at, starting)) break;
+      pos = at + 1;
+    }
   } else {
     re2::StringPiece text(chunk.data(), chunk.size());
     re2::StringPiece found;
     if (!union_->Match(text, pos, chunk.size(), RE2::UNANCHORED, &found, 1)) return false;
     at = static_cast<size_t>(found.data() - chunk.data());
   }
-  const void* before = at > pos ? ::memrchr(chunk.data() + pos, '\n', at - pos) : nullptr;
-  const size_t start = before ? static_cast<const char*>(before) - chunk.data() + 1 : pos;
+  const size_t from = line_search_from;
+  const void* before = at > from ? ::memrchr(chunk.data() + from, '\n', at - from) : nullptr;
+  const size_t start = before ? static_cast<const char*>(before) - chunk.data() + 1 : from;
   const void* newline = std::memchr(chunk.data() + at, '\n', chunk.size() - at);
   const size_t end = newline ? static_cast<const char*>(newline) - chunk.data() : chunk.size();
   *line = chunk.substr(start, end - start);

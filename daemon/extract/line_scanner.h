@@ -5,7 +5,11 @@
 // SIMD scan, and says which rules can match there; only those rules' regexes
 // run, on that line only, and each only from just before its RequiredLiteral
 // (anchored at it when matches start with it; not at all when it is absent).
-// Most lines hold no atom and cost a few cycles per 32 bytes. When the rules
+// Most lines hold no atom and cost a few cycles per 32 bytes. An atom found
+// inside a rule's literal is also checked as that literal (with the byte
+// after it, see required_literal.h) before its line is looked at: the
+// "code" of "setVideoEncoderParam" is taken by no rule, so the scan just goes
+// on. When the rules
 // have no usable atoms (a user rule that could match any text), one RE2
 // search with the union of the rules' patterns finds the next candidate line
 // instead. Lines are std::string_view slices of the chunk, so nothing is
@@ -98,6 +102,17 @@ class LineScanner {
   // By position in rule_indices_: where in its literal an atom starts (the
   // least such offset), or SIZE_MAX when the literal holds no atom.
   std::vector<size_t> atom_in_literal_;
+  // By atom: the rules whose literal holds it, and where.
+  struct AtomInLiteral {
+    size_t rule_position;  // in rule_indices_
+    size_t offset;         // of the atom in the literal
+  };
+  std::vector<std::vector<AtomInLiteral>> literals_holding_atom_;
+  // Bit a: every rule atom a matters to holds it in its literal, so an
+  // occurrence of the atom that none of those literals takes can be passed by.
+  uint32_t checkable_atoms_ = 0;
+  // Whether no rule can use the atoms `starting` at `at` in `chunk`.
+  bool NoRuleTakes(std::string_view chunk, size_t at, uint32_t starting) const;
   std::unique_ptr<RE2> union_;  // otherwise: any rule could match here
 };
 

@@ -78,7 +78,7 @@ RequiredLiteral RequiredLiteralOf(std::string_view pattern) {
 }
 
 bool RequiredLiteral::Takes(std::string_view line, size_t at) const {
-  if (!At(line.data() + at)) return false;
+  if (at > line.size() || line.size() - at < text.size() || !At(line.data() + at)) return false;
   if (!checks_next) return true;
   const size_t next = at + text.size();
   return next < line.size() && next_bytes.test(static_cast<unsigned char>(line[next]));

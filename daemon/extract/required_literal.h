@@ -70,7 +70,8 @@ struct RequiredLiteral {
   size_t Find(std::string_view line, size_t from) const;
   // Whether the literal occurs at `at` (at least text.size() readable bytes).
   bool At(const char* at) const;
-  // Whether the literal occurs at `at` in `line`, followed as checks_next asks.
+  // Whether the literal occurs at `at` in `line` (whole), followed as
+  // checks_next asks.
   bool Takes(std::string_view line, size_t at) const;
 };
 

@@ -269,6 +269,46 @@ TEST(PatternWidthTest, FirstBytesHoldEveryRealMatchStart) {
   EXPECT_EQ(FirstBytes(R"((?:\b|x)\d)").count(), 11u);
 }
 
+// Pieces of log text around the literals the test patterns need.
+const char* const kLinePieces[] = {"err", "ERR", "Err", "error", "=", ":", " ", "-", "1", "42", "x",
+                                   "onError", "onFail(", "(", ")", ",", "】", "|", "{", "}", "[", "]",
+                                   "e", "r", "erer", ".", "/", "\"", "é", "\xE2\x84\xAA", "\t",
+                                   "err=", "err=-5 ", "error: -12 ", "Err='-7'", "xerr=3", "erer4",
+                                   "onError(-3,", "onFail: 8 ", "】|7|", "】{\"a\":1}|-6|", "】[1]|9|", "e5",
+                                   "code", "CODE", "Code: 5", "error_code=-3 ", "\"code\":0,", "[code] 7",
+                                   "errcode 12 ", "Encoder", "xerer", "xxerer5", "ab=err-4", "k=err9",
+                                   "k", "S", "\xC5\xBF", "errk1", "errS", "err=>-5", "code=> 3", "code\t:7",
+                                   "status ", "code:4", "ab", "c", "xx", "\xC3\xA9", "\xE3\x80\x91", "Kerr3",
+                                   "\xE2\x84\xAA" "err2", "abc"};
+
+// `count` lines of up to 14 random pieces.
+std::vector<std::string> RandomLines(unsigned seed, int count) {
+  std::mt19937 random(seed);
+  std::vector<std::string> lines;
+  for (int i = 0; i < count; ++i) {
+    std::string line;
+    const int n = 1 + static_cast<int>(random() % 14);
+    for (int k = 0; k < n; ++k) line += kLinePieces[random() % std::size(kLinePieces)];
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+// A rule set with one rule per pattern, named r0, r1, ...
+std::shared_ptr<const RuleSet> RulesOf(const std::vector<const char*>& patterns) {
+  std::string yaml = "version: 1\nrules:\n";
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    std::string quoted;  // a YAML single-quoted scalar doubles its quotes
+    for (const char* c = patterns[i]; *c; ++c)
+      quoted += *c == '\'' ? std::string("''") : std::string(1, *c);
+    yaml += "  - name: r" + std::to_string(i) + "\n    pattern: '" + quoted + "'\n";
+  }
+  Diagnostics diagnostics;
+  auto rules = RuleSet::FromString(yaml, "test.yaml", &diagnostics);
+  EXPECT_TRUE(rules) << FormatDiagnostics(diagnostics);
+  return rules;
+}
+
 // Searching near the literal must decide every line as the plain search does,
 // for patterns with \b, ^, case folding, repeated literals, leads, rejects
 // and overlapping hits.
@@ -297,33 +337,11 @@ TEST(RequiredLiteralTest, SearchNearTheLiteralDecidesLikeThePlainOne) {
       R"([^x]{0,2}err(?P<code>-?\d)(?P<reject>x)?)",
       R"(\b[a-z]{2,4}err=(?P<code>\d))",
   };
-  const char* pieces[] = {"err", "ERR", "Err", "error", "=", ":", " ", "-", "1", "42", "x",
-                          "onError", "onFail(", "(", ")", ",", "】", "|", "{", "}", "[", "]",
-                          "e", "r", "erer", ".", "/", "\"", "é", "\xE2\x84\xAA", "\t",
-                          "err=", "err=-5 ", "error: -12 ", "Err='-7'", "xerr=3", "erer4",
-                          "onError(-3,", "onFail: 8 ", "】|7|", "】{\"a\":1}|-6|", "】[1]|9|", "e5",
-                          "code", "CODE", "Code: 5", "error_code=-3 ", "\"code\":0,", "[code] 7",
-                          "errcode 12 ", "Encoder", "xerer", "xxerer5", "ab=err-4", "k=err9",
-                          "k", "S", "\xC5\xBF", "errk1", "errS", "err=>-5", "code=> 3", "code\t:7",
-                          "status ", "code:4", "ab", "c", "xx", "\xC3\xA9", "\xE3\x80\x91", "Kerr3",
-                          "\xE2\x84\xAA" "err2", "abc"};
-  std::mt19937 random(6);
-  std::vector<std::string> lines;
-  for (int i = 0; i < 20000; ++i) {
-    std::string line;
-    const int n = 1 + static_cast<int>(random() % 14);
-    for (int k = 0; k < n; ++k) line += pieces[random() % std::size(pieces)];
-    lines.push_back(line);
-  }
+  const std::vector<std::string> lines = RandomLines(6, 20000);
   for (const char* pattern : patterns) {
     ASSERT_TRUE(RequiredLiteralOf(pattern).usable()) << pattern;
-    std::string quoted;  // a YAML single-quoted scalar doubles its quotes
-    for (const char* c = pattern; *c; ++c) quoted += *c == '\'' ? std::string("''") : std::string(1, *c);
-    const std::string yaml =
-        "version: 1\nrules:\n  - name: r\n    pattern: '" + quoted + "'\n";
-    Diagnostics diagnostics;
-    auto rules = RuleSet::FromString(yaml, "test.yaml", &diagnostics);
-    ASSERT_TRUE(rules) << FormatDiagnostics(diagnostics);
+    auto rules = RulesOf({pattern});
+    ASSERT_TRUE(rules);
     LineScanner scanner(rules, rules->AllRules());
     int matched = 0;
     for (const auto& line : lines) {
@@ -337,6 +355,58 @@ TEST(RequiredLiteralTest, SearchNearTheLiteralDecidesLikeThePlainOne) {
       }
     }
     EXPECT_GT(matched, 0) << pattern << ": the lines never match, the test proves nothing";
+  }
+}
+
+// Scanning a chunk (atoms, atoms passed by when no rule's literal takes them,
+// line bounds, rule choice by atoms) finds on each line exactly what the plain
+// search of every rule finds, for rule sets mixing literals that hold atoms,
+// rules needing atoms outside their literal, folded and non-ASCII leads.
+TEST(RequiredLiteralTest, ChunkScanFindsWhatThePlainLineSearchFinds) {
+  const std::vector<std::vector<const char*>> rule_sets = {
+      {R"((?i)["'\[]?\b(?:err(?:or)?[ _-]?)?code["'\]]?(?:\s+(?:(?:=>?|:)\s*)?|(?:=>?|:)\s*)["']?(?P<code>-?\d{1,9})(?:[^\w.\-/]|\.(?:\D|$)|$))",
+       R"((?i)\berr(?:or)?["']?\s*[:=]\s*["']?(?P<code>-\d{1,9})(?:[^\w.\-/]|\.(?:\D|$)|$))",
+       R"(\bon(?:Error|Fail|Failed|Failure)\s*[(:]\s*(?P<code>-?\d{1,9})(?:\s*[,)|;]|\s|$))",
+       R"(】(?:\{.*\}|\[.*\])?\|(?P<code>-?\d{1,9})\|)"},
+      {R"(erer.*?code[=:] ?(?P<code>\d+))",  // needs "code", which its literal lacks
+       R"((?i)k?err\s*(?P<code>\d))", R"(err[^=\d](?P<code>\d))",
+       R"((?:】)?err=\s*(?P<code>\d))"},
+      // (Each code behind \s*: RE2 would spell a digit right after the
+      // literal out as ten atoms, too many for the prefilter.)
+      {R"((?:ab|c)?(?:x{1,2}|)err\s*(?P<code>\d))", R"(\b[a-z]{2,4}err=\s*(?P<code>\d))",
+       R"(erer\s*(?P<code>\d)(?P<reject>x)?)", R"((?i)(?:status )?code[:=](?P<code>\d+))",
+       R"(x{0,3}erer\s*(?P<code>\d)(?P<reject>x)?)"},
+  };
+  const std::vector<std::string> lines = RandomLines(12, 20000);
+  std::string chunk;
+  std::vector<size_t> starts;
+  for (const auto& line : lines) {
+    starts.push_back(chunk.size());
+    chunk += line + "\n";
+  }
+  for (const auto& patterns : rule_sets) {
+    auto rules = RulesOf(patterns);
+    ASSERT_TRUE(rules);
+    LineScanner scanner(rules, rules->AllRules());
+    ASSERT_TRUE(scanner.prefiltered()) << patterns[0];
+    std::vector<std::string> want(lines.size(), "-"), got(lines.size(), "-");
+    int matched = 0;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      Match plain;
+      if (scanner.EvaluateLineUnoptimised(lines[i], &plain)) {
+        want[i] = std::to_string(plain.code) + "/" + std::to_string(plain.rule);
+        ++matched;
+      }
+    }
+    scanner.Scan(chunk, [&](const Match& m) {
+      auto it = std::lower_bound(starts.begin(), starts.end(), m.line_offset);
+      ASSERT_TRUE(it != starts.end() && *it == m.line_offset) << m.line_offset;
+      got[static_cast<size_t>(it - starts.begin())] =
+          std::to_string(m.code) + "/" + std::to_string(m.rule);
+    });
+    for (size_t i = 0; i < lines.size(); ++i)
+      ASSERT_EQ(got[i], want[i]) << patterns[0] << "\n  line " << i << ": " << lines[i];
+    EXPECT_GT(matched, 1000) << patterns[0];
   }
 }
 
