@@ -27,7 +27,7 @@ size_t Utf8Length(unsigned char lead) {
 struct Shape {
   size_t width = 0;       // the most bytes it can match (kUnboundedWidth: unbounded)
   bool nullable = false;  // it can match the empty string
-  ByteSet first;          // the bytes a non-empty match of it can start with (a superset)
+  BytesAt at{};           // see PatternItem::bytes_at
   LengthSet lengths = 0;  // see PatternItem::lengths
 };
 
@@ -79,8 +79,53 @@ ByteSet Single(unsigned char c, bool fold) {
   return fold ? Folded(b) : b;
 }
 
-Shape Consuming(size_t width, ByteSet first) { return Shape{width, false, first, UpTo(width)}; }
-Shape Empty() { return Shape{0, true, ByteSet(), LengthSet{1}}; }
+// One character of at most `width` bytes (or, unbounded, anything): `first`
+// at offset 0, then UTF-8 continuation bytes (anything, when unbounded).
+Shape Consuming(size_t width, ByteSet first) {
+  Shape shape{width, false, {}, UpTo(width)};
+  shape.at[0] = first;
+  ByteSet continuation;
+  for (size_t c = 0x80; c < 0xC0; ++c) continuation.set(c);
+  for (size_t k = 1; k < kByteDepth; ++k)
+    if (width > k) shape.at[k] = width <= 4 ? continuation : AllBytes();
+  return shape;
+}
+Shape Empty() { return Shape{0, true, {}, LengthSet{1}}; }
+
+// Appends something of `next_lengths` and `next_at` to what `lengths` and
+// `at` describe: a byte at offset k is either the first part's, or the next
+// part's at k - j when the first part was j bytes long.
+void Append(LengthSet* lengths, BytesAt* at, LengthSet next_lengths, const BytesAt& next_at) {
+  for (size_t k = 0; k < kByteDepth; ++k)
+    for (size_t j = 0; j <= k; ++j)
+      if (*lengths & (LengthSet{1} << j)) (*at)[k] |= next_at[k - j];
+  *lengths = SumOf(*lengths, next_lengths);
+}
+
+// The lengths of low..high repetitions of something of `lengths` (high:
+// SIZE_MAX when unbounded). Past 64 more repetitions than `low` nothing new
+// below 64 bytes can appear, unless a repetition can be empty, which adds
+// nothing either.
+LengthSet RepeatedLengths(LengthSet lengths, size_t low, size_t high) {
+  LengthSet power = LengthSet{1}, all = 0;
+  for (size_t k = 0; k <= high && k <= low + 64; ++k) {
+    if (k >= low) all |= power;
+    power = SumOf(power, lengths);
+  }
+  return all;
+}
+
+// The bytes by offset of 1..reps repetitions of `shape` (more than
+// kByteDepth + 1 add nothing: each non-empty one moves the offsets on).
+BytesAt Repeated(const Shape& shape, size_t reps) {
+  LengthSet lengths = LengthSet{1};
+  BytesAt at{}, all{};
+  for (size_t r = 1; r <= reps && r <= kByteDepth + 1; ++r) {
+    Append(&lengths, &at, shape.lengths, shape.at);
+    for (size_t k = 0; k < kByteDepth; ++k) all[k] |= at[k];
+  }
+  return all;
+}
 
 // Recursive descent over RE2's syntax, computing widths, nullability and
 // first bytes.
@@ -116,7 +161,7 @@ class WidthParser {
       const Shape next = Concatenation(fold);
       all.width = next.width > all.width ? next.width : all.width;
       all.nullable = all.nullable || next.nullable;
-      all.first |= next.first;
+      for (size_t k = 0; k < kByteDepth; ++k) all.at[k] |= next.at[k];
       all.lengths |= next.lengths;
     }
     return all;
@@ -127,9 +172,8 @@ class WidthParser {
     while (!failed_ && i_ < p_.size() && p_[i_] != '|' && p_[i_] != ')') {
       const PatternItem item = Item(fold);
       all.width = Add(all.width, item.max_width);
-      if (all.nullable) all.first |= item.first_bytes;  // nothing before it had to match
       all.nullable = all.nullable && item.nullable;
-      all.lengths = SumOf(all.lengths, item.lengths);
+      Append(&all.lengths, &all.at, item.lengths, item.bytes_at);
     }
     return all;
   }
@@ -149,7 +193,8 @@ class WidthParser {
           ++i_;
           shape.nullable = shape.nullable || q == '*';
           if (shape.width != 0) shape.width = kUnboundedWidth;
-          shape.lengths = kAnyLength;
+          shape.at = Repeated(shape, kByteDepth + 1);
+          shape.lengths = RepeatedLengths(shape.lengths, q == '*' ? 0 : 1, SIZE_MAX);
         } else {
           Repeat(&shape);
         }
@@ -159,7 +204,7 @@ class WidthParser {
     if (failed_) shape = Consuming(kUnboundedWidth, AllBytes());
     item.max_width = shape.width;
     item.nullable = shape.nullable;
-    item.first_bytes = shape.first;
+    item.bytes_at = shape.at;
     item.lengths = shape.lengths;
     return item;
   }
@@ -180,18 +225,14 @@ class WidthParser {
     if (max.empty()) {
       if (comma == std::string_view::npos) return Fail();
       if (shape->width != 0) shape->width = kUnboundedWidth;
-      shape->lengths = kAnyLength;
+      shape->at = Repeated(*shape, kByteDepth + 1);
+      shape->lengths = RepeatedLengths(shape->lengths, low, SIZE_MAX);
       return;
     }
     if (!Number(max, &high) || high < low) return Fail();
+    shape->at = Repeated(*shape, high);
     shape->width = Times(shape->width, high);
-    // The lengths of low..high repetitions (past 64 they add nothing new).
-    LengthSet power = LengthSet{1}, all = 0;
-    for (size_t k = 0; k <= high && k <= 64; ++k) {
-      if (k >= low) all |= power;
-      power = SumOf(power, shape->lengths);
-    }
-    shape->lengths = high > 64 ? kAnyLength : all;
+    shape->lengths = RepeatedLengths(shape->lengths, low, high);
   }
 
   bool Number(std::string_view digits, size_t* n) {
@@ -433,6 +474,15 @@ std::optional<std::vector<PatternItem>> TopLevelItems(std::string_view pattern) 
 
 size_t MaxMatchBytes(std::string_view pattern) { return WidthParser(pattern).Whole().width; }
 
-ByteSet FirstBytes(std::string_view pattern) { return WidthParser(pattern).Whole().first; }
+ByteSet FirstBytes(std::string_view pattern) { return BytesByOffset(pattern)[0]; }
+
+BytesAt BytesByOffset(std::string_view pattern) { return WidthParser(pattern).Whole().at; }
+
+SequenceShape ShapeOfSequence(const std::vector<PatternItem>& items, size_t begin, size_t end) {
+  SequenceShape shape;
+  for (size_t i = begin; i < end && i < items.size(); ++i)
+    Append(&shape.lengths, &shape.bytes_at, items[i].lengths, items[i].bytes_at);
+  return shape;
+}
 
 }  // namespace errpulse

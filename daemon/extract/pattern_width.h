@@ -24,6 +24,7 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <array>
 #include <bitset>
 #include <cstddef>
 #include <cstdint>
@@ -40,6 +41,10 @@ using ByteSet = std::bitset<256>;
 // Bit n set: n bytes is a possible match length (a superset; only lengths
 // below 64 are recorded, so it is meaningful for items narrower than that).
 using LengthSet = uint64_t;
+// Bytes by offset: [k] holds the bytes that can be at offset k of a match
+// longer than k (a superset). Three offsets are tracked.
+inline constexpr size_t kByteDepth = 3;
+using BytesAt = std::array<ByteSet, kByteDepth>;
 
 // One item of a pattern's top-level concatenation.
 struct PatternItem {
@@ -48,9 +53,17 @@ struct PatternItem {
   bool fold = false;      // under (?i): ASCII letters match either case
   bool quantified = false;  // a quantifier follows: the character may be absent or repeated
   bool nullable = false;  // it can match the empty string
-  ByteSet first_bytes;    // the bytes a non-empty match of it can start with (a superset)
+  BytesAt bytes_at;       // [0]: the bytes a non-empty match of it can start with
   LengthSet lengths = 0;  // the byte lengths its matches can have
 };
+
+// What items[begin, end) match one after another: their lengths and bytes by
+// offset.
+struct SequenceShape {
+  LengthSet lengths = 1;  // the empty sequence: length 0
+  BytesAt bytes_at{};
+};
+SequenceShape ShapeOfSequence(const std::vector<PatternItem>& items, size_t begin, size_t end);
 
 // The top-level items of `pattern`, or nullopt when it has a top-level `|`
 // or something the parser does not understand.
@@ -63,8 +76,9 @@ size_t MaxMatchBytes(std::string_view pattern);
 // {a + b : a in x, b in y}: the lengths of one thing followed by another.
 LengthSet SumOfLengths(LengthSet x, LengthSet y);
 
-// The bytes a non-empty match of `pattern` can start with (every byte when
-// the parser does not understand it). Exposed for tests.
+// The bytes a non-empty match of `pattern` can start with, and by offset
+// (every byte when the parser does not understand it).
 ByteSet FirstBytes(std::string_view pattern);
+BytesAt BytesByOffset(std::string_view pattern);
 
 }  // namespace errpulse

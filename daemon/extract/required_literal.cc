@@ -65,23 +65,23 @@ RequiredLiteral RequiredLiteralOf(std::string_view pattern) {
       found.lead_lengths = SumOfLengths(found.lead_lengths, (*items)[i].lengths);
     found.first_bytes = FirstBytes(pattern);
   }
-  // What can come right after the literal: the first bytes of the items that
-  // follow, up to the first one that cannot match the empty string.
-  for (size_t i = after_run; i < items->size(); ++i) {
-    found.next_bytes |= (*items)[i].first_bytes;
-    if (!(*items)[i].nullable) {
-      found.checks_next = true;
-      break;
-    }
-  }
+  // What can come right after the literal: the rest of the pattern's bytes
+  // by offset, as far as its shortest match reaches.
+  const SequenceShape rest = ShapeOfSequence(*items, after_run, items->size());
+  const size_t shortest =
+      rest.lengths == 0 ? 64 : static_cast<size_t>(__builtin_ctzll(rest.lengths));
+  found.checked_next = shortest < kByteDepth ? shortest : kByteDepth;
+  found.next_bytes = rest.bytes_at;
   return found;
 }
 
 bool RequiredLiteral::Takes(std::string_view line, size_t at) const {
   if (at > line.size() || line.size() - at < text.size() || !At(line.data() + at)) return false;
-  if (!checks_next) return true;
   const size_t next = at + text.size();
-  return next < line.size() && next_bytes.test(static_cast<unsigned char>(line[next]));
+  if (line.size() - next < checked_next) return false;  // the match would not fit
+  for (size_t k = 0; k < checked_next; ++k)
+    if (!next_bytes[k].test(static_cast<unsigned char>(line[next + k]))) return false;
+  return true;
 }
 
 bool RequiredLiteral::CanStartAt(std::string_view line, size_t p) const {

@@ -15,13 +15,15 @@
 // Either way the leftmost match is the one the plain search finds, and RE2
 // sees the whole line as context, so \b and ^ are judged the same way.
 //
-// An occurrence is only taken when the byte after it can start what the
-// pattern needs next (`next_bytes`, from pattern_width.h's first bytes):
+// An occurrence is only taken when the bytes after it can start what the
+// pattern needs next (`next_bytes`, from pattern_width.h's bytes by offset):
 // code_key's "code" must be followed by a quote, a space, ':' or '=', so the
-// "code" in "setVideoEncoderParam" (80% of SDK lines) costs no RE2 call.
-// Every match holds the literal followed by such a byte, so skipping the
-// other occurrences changes no result. When what follows the literal can be
-// empty, every occurrence is taken.
+// "code" in "setVideoEncoderParam" (80% of SDK lines) costs no RE2 call, and
+// error_negative_value's "err" by "or" or a separator, then a separator, so
+// "ErrorInfo" and "ErrorCode" in REST responses cost none either. Every match
+// holds the literal followed by such bytes, so skipping the other
+// occurrences changes no result. Only as many bytes are checked as every
+// match has after the literal (up to three).
 //
 // The analysis (pattern_width.h) reads the pattern's top-level items: the
 // literal is the first run of plain, unquantified characters (three or more
@@ -46,10 +48,10 @@ struct RequiredLiteral {
   std::string text;         // lower-cased when `fold_case`; empty: none
   bool fold_case = false;   // ASCII letters match either case
   size_t max_lead = 0;      // bytes a match can have before the literal
-  // When set, an occurrence counts only if the byte right after it is in
-  // `next_bytes` (what the rest of the pattern needs first).
-  bool checks_next = false;
-  ByteSet next_bytes;
+  // An occurrence counts only if the k-th byte after it is in next_bytes[k],
+  // for k < checked_next (what the rest of the pattern needs first).
+  size_t checked_next = 0;
+  BytesAt next_bytes{};
   // When max_lead is 1..63: the lengths the items before the literal can
   // have, and the bytes a match can start with (see CanStartAt).
   LengthSet lead_lengths = 0;
@@ -66,12 +68,12 @@ struct RequiredLiteral {
 
   bool usable() const { return !text.empty(); }
   // The first position at or after `from` where `text` occurs in `line`
-  // followed by one of `next_bytes` when checks_next (line.size() when none).
+  // followed as next_bytes asks (line.size() when none).
   size_t Find(std::string_view line, size_t from) const;
   // Whether the literal occurs at `at` (at least text.size() readable bytes).
   bool At(const char* at) const;
   // Whether the literal occurs at `at` in `line` (whole), followed as
-  // checks_next asks.
+  // next_bytes asks.
   bool Takes(std::string_view line, size_t at) const;
 };
 

@@ -84,36 +84,45 @@ TEST(RequiredLiteralTest, ReadsWhatMustFollowTheLiteral) {
   auto set_of = [](const RequiredLiteral& literal) {
     std::string bytes;
     for (int b = 0; b < 256; ++b)
-      if (literal.next_bytes.test(static_cast<size_t>(b))) bytes += static_cast<char>(b);
+      if (literal.next_bytes[0].test(static_cast<size_t>(b))) bytes += static_cast<char>(b);
     return bytes;
   };
   const RequiredLiteral code_key = RequiredLiteralOf(
       R"((?i)["'\[]?\b(?:err(?:or)?[ _-]?)?code["'\]]?(?:\s+(?:(?:=>?|:)\s*)?|(?:=>?|:)\s*)["']?(?P<code>-?\d{1,9}))");
-  EXPECT_TRUE(code_key.checks_next);
+  EXPECT_EQ(code_key.checked_next, 2u);  // a separator and a digit at least
   EXPECT_EQ(set_of(code_key), std::string("\t\n\f\r \"':=]"));
   EXPECT_EQ(code_key.Find("setVideoEncoderParam width:368", 0), 30u);  // skipped: none
   EXPECT_EQ(code_key.Find("Encoder code: 5", 0), 8u);
   EXPECT_EQ(code_key.Find("x code", 0), 6u);  // nothing follows: not taken
 
   const RequiredLiteral err = RequiredLiteralOf(R"((?i)\berr(?:or)?["']?\s*[:=]\s*(?P<code>-\d+))");
-  EXPECT_TRUE(err.checks_next);
+  EXPECT_EQ(err.checked_next, 3u);
   EXPECT_EQ(set_of(err), std::string("\t\n\f\r \"':=Oo"));
+  // "Err" + "or" + 'I' / 'C': the third byte fits no way the pattern goes on.
+  const std::string rest = R"({"ErrorInfo":"","ErrorCode":0,"x":"error: -5"})";
+  EXPECT_EQ(err.Find(rest, 0), rest.find("error"));
+  EXPECT_TRUE(err.next_bytes[1].test('r'));
+  EXPECT_FALSE(err.next_bytes[2].test('I'));
+  EXPECT_EQ(err.Find("err:", 0), 4u);  // too short for any match
 
   const RequiredLiteral folded = RequiredLiteralOf(R"((?i)err[ks_](?P<code>\d))");
   EXPECT_EQ(set_of(folded), std::string("KS_ks\xC5\xE2"));  // U+017F, U+212A
   const RequiredLiteral negated = RequiredLiteralOf(R"(err[^=\d](?P<code>\d))");
-  EXPECT_TRUE(negated.checks_next);
-  EXPECT_FALSE(negated.next_bytes.test('='));
-  EXPECT_FALSE(negated.next_bytes.test('7'));
-  EXPECT_TRUE(negated.next_bytes.test('x'));
-  EXPECT_TRUE(negated.next_bytes.test(0xE4));
+  EXPECT_EQ(negated.checked_next, 2u);
+  EXPECT_FALSE(negated.next_bytes[0].test('='));
+  EXPECT_FALSE(negated.next_bytes[0].test('7'));
+  EXPECT_TRUE(negated.next_bytes[0].test('x'));
+  EXPECT_TRUE(negated.next_bytes[0].test(0xE4));
+  EXPECT_TRUE(negated.next_bytes[1].test('7'));  // the code, or a UTF-8 continuation byte
+  EXPECT_TRUE(negated.next_bytes[1].test(0x80));
+  EXPECT_FALSE(negated.next_bytes[1].test('x'));
 
   // The rest may be empty, or needs something the parser does not know: every byte.
-  EXPECT_FALSE(RequiredLiteralOf(R"(code(?P<code>\d*))").checks_next);
-  EXPECT_FALSE(RequiredLiteralOf(R"(code\b)").checks_next);
-  EXPECT_EQ(RequiredLiteralOf(R"(code\pN(?P<code>\d))").next_bytes.count(), 256u);
-  EXPECT_EQ(RequiredLiteralOf(R"(code[[:digit:]](?P<code>\d))").next_bytes.count(), 256u);
-  EXPECT_EQ(RequiredLiteralOf(R"(code[^\pN](?P<code>\d))").next_bytes.count(), 256u);
+  EXPECT_EQ(RequiredLiteralOf(R"(code(?P<code>\d*))").checked_next, 0u);
+  EXPECT_EQ(RequiredLiteralOf(R"(code\b)").checked_next, 0u);
+  EXPECT_EQ(RequiredLiteralOf(R"(code\pN(?P<code>\d))").next_bytes[0].count(), 256u);
+  EXPECT_EQ(RequiredLiteralOf(R"(code[[:digit:]](?P<code>\d))").next_bytes[0].count(), 256u);
+  EXPECT_EQ(RequiredLiteralOf(R"(code[^\pN](?P<code>\d))").next_bytes[0].count(), 256u);
 }
 
 // Where a match of a rule with a lead can start: code_key's lead is an
@@ -242,22 +251,28 @@ TEST(PatternWidthTest, LengthsHoldEveryRealMatch) {
   EXPECT_EQ(RequiredLiteralOf("(?:xy){0,3}zzz").lead_lengths, LengthSet{0b1010101});  // 0 2 4 6
 }
 
-// Whatever RE2 matches starts with a byte FirstBytes lists.
+// Whatever RE2 matches starts with a byte FirstBytes lists, and has at each
+// of its first offsets a byte BytesByOffset lists.
 TEST(PatternWidthTest, FirstBytesHoldEveryRealMatchStart) {
   const char* patterns[] = {
       R"((?i)["'\]]?(?:\s+(?:(?:=>?|:)\s*)?|(?:=>?|:)\s*)["']?-?\d)",
       "(?i)[a-j]k", "(?i)s{1,2}x", "(?i)[^a-z]x", R"([^\]\d]{1,2}\])", R"((?:\b|x)\d)",
       "(?i)é", R"(\w\s)", R"((?i)\w)", "(?:ab)?c?[0-3]", R"(\x41|y)", "(?i)[k-m]", "[-a]",
-      R"((?i)(?-i:K)|q)", "(?s).x", "x*y{0,2}z"};
+      R"((?i)(?-i:K)|q)", "(?s).x", "x*y{0,2}z", R"((?i)err(?:or)?["']?\s*[:=]\s*-\d)",
+      "(?:xy)+z", "(?:a|xy){2,3}q", R"([^\]]y?\d)", "(?i)k{1,2}s"};
   const char* pieces[] = {"a", "K", "k", "\xE2\x84\xAA", "s", "S", "\xC5\xBF", "\xC3\xA9",
                           "\xC3\x89", "x", "]", " ", "\t", "\n", "=>", ":", "=", "\"", "'",
                           "-", "_", "\xF0\x9F\x98\x80", "9", "1", "\xE2\x80\x94", "A", "y",
-                          "z", "q", "M", "c", "ab"};
+                          "z", "q", "M", "c", "ab", "err", "Error", "or", "xy", "err: -", "ERROR\"=-"};
   for (const char* pattern : patterns) {
     const ByteSet first = FirstBytes(pattern);
+    const BytesAt by_offset = BytesByOffset(pattern);
     const int matched = ForEachRealMatch(pattern, pieces, 8, 10, [&](auto whole, auto& text) {
       EXPECT_TRUE(first.test(static_cast<unsigned char>(whole[0])))
           << pattern << " matched '" << whole << "' in '" << text << "'";
+      for (size_t k = 0; k < kByteDepth && k < whole.size(); ++k)
+        EXPECT_TRUE(by_offset[k].test(static_cast<unsigned char>(whole[k])))
+            << pattern << " offset " << k << " of '" << whole << "' in '" << text << "'";
     });
     EXPECT_GT(matched, 0) << pattern;
   }
@@ -267,6 +282,9 @@ TEST(PatternWidthTest, FirstBytesHoldEveryRealMatchStart) {
   EXPECT_EQ(FirstBytes("(?i)s{1,2}x").count(), 3u);
   EXPECT_EQ(FirstBytes("(?i)[^a-z]x").count(), 128u - 52u + 128u);
   EXPECT_EQ(FirstBytes(R"((?:\b|x)\d)").count(), 11u);
+  EXPECT_EQ(BytesByOffset("(?:xy)+z")[1].count(), 1u);  // y
+  EXPECT_EQ(BytesByOffset("(?:xy)+z")[2].count(), 2u);  // x z
+  EXPECT_EQ(BytesByOffset(R"([^\]]y?\d)")[1].count(), 64u + 11u);  // continuation, y, digits
 }
 
 // Pieces of log text around the literals the test patterns need.
