@@ -68,8 +68,10 @@ __attribute__((target("avx2"))) uint32_t BlockAvx2(const AtomPrefilter::Needles&
 
 // The same result with Teddy's nibble lookups (Needles::teddy): per byte
 // position two shuffles and two ands instead of three compares per needle.
+// `buckets[j]` gets which needles (bit n: needle n) match at q + j, so only
+// those atoms are verified.
 __attribute__((target("avx2"))) uint32_t BlockTeddyAvx2(const AtomPrefilter::Needles& needles,
-                                                        const uint8_t* q) {
+                                                        const uint8_t* q, uint8_t* buckets) {
   const __m256i low_bits = _mm256_set1_epi8(0x0F);
   __m256i all = _mm256_set1_epi8(static_cast<char>(0xFF));
   for (size_t k = 0; k < 3; ++k) {
@@ -83,6 +85,7 @@ __attribute__((target("avx2"))) uint32_t BlockTeddyAvx2(const AtomPrefilter::Nee
         _mm256_shuffle_epi8(high_table, _mm256_and_si256(_mm256_srli_epi16(v, 4), low_bits));
     all = _mm256_and_si256(all, _mm256_and_si256(low, high));
   }
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(buckets), all);
   const __m256i none = _mm256_cmpeq_epi8(all, _mm256_setzero_si256());
   return ~static_cast<uint32_t>(_mm256_movemask_epi8(none));
 }
@@ -112,9 +115,12 @@ uint32_t BlockSse2(const AtomPrefilter::Needles& needles, const uint8_t* q) {
 
 const bool kHasAvx2 = __builtin_cpu_supports("avx2");
 
-uint32_t Block(const AtomPrefilter::Needles& needles, const uint8_t* q) {
+// `buckets` is filled (see BlockTeddyAvx2) only when Block says so.
+bool FillsBuckets(const AtomPrefilter::Needles& needles) { return kHasAvx2 && needles.teddy; }
+
+uint32_t Block(const AtomPrefilter::Needles& needles, const uint8_t* q, uint8_t* buckets) {
   if (!kHasAvx2) return BlockSse2(needles, q);
-  return needles.teddy ? BlockTeddyAvx2(needles, q) : BlockAvx2(needles, q);
+  return needles.teddy ? BlockTeddyAvx2(needles, q, buckets) : BlockAvx2(needles, q);
 }
 #else
 bool NeedleAt(const AtomPrefilter::Needles& needles, size_t n, const uint8_t* p) {
@@ -123,7 +129,9 @@ bool NeedleAt(const AtomPrefilter::Needles& needles, size_t n, const uint8_t* p)
   return true;
 }
 
-uint32_t Block(const AtomPrefilter::Needles& needles, const uint8_t* q) {
+bool FillsBuckets(const AtomPrefilter::Needles&) { return false; }
+
+uint32_t Block(const AtomPrefilter::Needles& needles, const uint8_t* q, uint8_t*) {
   uint32_t mask = 0;
   for (size_t j = 0; j < 32; ++j)
     for (size_t n = 0; n < needles.count; ++n)
@@ -179,51 +187,68 @@ AtomPrefilter::AtomPrefilter(const std::vector<std::string>& patterns) {
     filter.AllPotentials(present, &potential);
     for (int rule : potential) rules_by_atoms_[mask] |= uint64_t{1} << rule;
   }
-  for (const auto& atom : atoms_) AddNeedle(atom, &needles_);
+  for (const auto& atom : atoms_) {
+    AddNeedle(atom, &needles_);
+    atom_prefixes_.push_back(BytePrefix8::Of(atom, /*fold_letters=*/true));
+  }
   BuildTeddyTables(&needles_);
+  buckets_filled_ = FillsBuckets(needles_);
+  all_atoms_ = (uint32_t{1} << atoms_.size()) - 1;
   usable_ = true;
 }
 
-size_t AtomPrefilter::FindPrefix(const Needles& needles, std::string_view text,
-                                 size_t from) const {
-  // Three bytes are read at each position: the last position is size - 3.
-  if (text.size() < 3 || from + 2 >= text.size()) return text.size();
-  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
-  const size_t end = text.size() - 2;  // positions [from, end)
-  size_t i = from;
-  for (; i + 34 <= text.size(); i += 32)  // a block reads 34 bytes
-    if (const uint32_t mask = Block(needles, p + i)) return i + __builtin_ctz(mask);
+uint32_t AtomPrefilter::CandidatesAt(std::string_view text, size_t block,
+                                     uint8_t* buckets) const {
+  const auto* p = reinterpret_cast<const uint8_t*>(text.data()) + block;
+  if (block + 34 <= text.size()) return Block(needles_, p, buckets);  // a block reads 34 bytes
   // The rest (under 34 bytes) in a zero-padded copy: zero bytes match no
-  // needle (atoms hold no NUL), and positions past `end` are cut off.
+  // needle (atoms hold no NUL). Three bytes are read at each position, so
+  // positions from size - 2 on are cut off.
+  if (block + 3 > text.size()) return 0;
   alignas(32) uint8_t tail[64] = {};
-  std::memcpy(tail, p + i, text.size() - i);
-  uint32_t mask = Block(needles, tail);
-  if (end - i < 32) mask &= (uint32_t{1} << (end - i)) - 1;
-  return mask ? i + __builtin_ctz(mask) : text.size();
+  std::memcpy(tail, p, text.size() - block);
+  const size_t positions = text.size() - 2 - block;  // under 32 here
+  return Block(needles_, tail, buckets) & ((uint32_t{1} << positions) - 1);
 }
 
-bool AtomPrefilter::AtomAt(size_t atom, std::string_view text, size_t at) const {
-  const std::string& a = atoms_[atom];
-  if (text.size() - at < a.size()) return false;
-  for (size_t k = 0; k < a.size(); ++k) {
-    const uint8_t c = static_cast<uint8_t>(a[k]);
-    if ((static_cast<uint8_t>(text[at + k]) | FoldBits(c)) != (c | FoldBits(c))) return false;
-  }
-  return true;
-}
-
-size_t AtomPrefilter::FindAtom(std::string_view text, size_t from, uint32_t* starting) const {
-  for (size_t at = FindPrefix(needles_, text, from); at < text.size();
-       at = FindPrefix(needles_, text, at + 1)) {
+size_t AtomPrefilter::NextAtom(Cursor* cursor, uint32_t* starting) const {
+  const std::string_view text = cursor->text_;
+  for (;;) {
+    while (cursor->candidates_ == 0) {
+      if (cursor->loaded_) cursor->block_ += 32;
+      if (cursor->block_ >= text.size()) return text.size();
+      cursor->candidates_ = CandidatesAt(text, cursor->block_, cursor->buckets_);
+      cursor->loaded_ = true;
+    }
+    const auto j = static_cast<size_t>(__builtin_ctz(cursor->candidates_));
+    const size_t at = cursor->block_ + j;
+    cursor->candidates_ &= cursor->candidates_ - 1;
+    // The atoms whose first three bytes are here (Teddy says which), else all.
+    const uint32_t maybe = buckets_filled_ ? cursor->buckets_[j] : all_atoms_;
     uint32_t here = 0;
-    for (size_t a = 0; a < atoms_.size(); ++a)
+    for (uint32_t left = maybe; left != 0; left &= left - 1) {
+      const auto a = static_cast<size_t>(__builtin_ctz(left));
       if (AtomAt(a, text, at)) here |= uint32_t{1} << a;
+    }
     if (here != 0) {
       if (starting != nullptr) *starting = here;
       return at;
     }
   }
-  return text.size();
+}
+
+bool AtomPrefilter::AtomAt(size_t atom, std::string_view text, size_t at) const {
+  const std::string& a = atoms_[atom];
+  if (text.size() - at < a.size()) return false;
+  if (text.size() - at >= 8) {
+    if (!atom_prefixes_[atom].MatchesAt(text.data() + at)) return false;
+    if (a.size() <= 8) return true;
+  }
+  for (size_t k = 0; k < a.size(); ++k) {
+    const uint8_t c = static_cast<uint8_t>(a[k]);
+    if ((static_cast<uint8_t>(text[at + k]) | FoldBits(c)) != (c | FoldBits(c))) return false;
+  }
+  return true;
 }
 
 uint64_t AtomPrefilter::RulesNeeding(size_t atom) const {
@@ -235,12 +260,9 @@ uint64_t AtomPrefilter::RulesNeeding(size_t atom) const {
 }
 
 uint32_t AtomPrefilter::AtomsIn(std::string_view line) const {
-  uint32_t mask = 0;
-  for (size_t at = FindPrefix(needles_, line, 0); at < line.size();
-       at = FindPrefix(needles_, line, at + 1)) {
-    for (size_t a = 0; a < atoms_.size(); ++a)
-      if (AtomAt(a, line, at)) mask |= uint32_t{1} << a;
-  }
+  uint32_t mask = 0, starting = 0;
+  Cursor cursor(line, 0);
+  while (NextAtom(&cursor, &starting) < line.size()) mask |= starting;
   return mask;
 }
 

@@ -25,6 +25,8 @@
 #include <string_view>
 #include <vector>
 
+#include "extract/byte_prefix8.h"
+
 namespace errpulse {
 
 class AtomPrefilter {
@@ -37,10 +39,42 @@ class AtomPrefilter {
   bool usable() const { return usable_; }
   const std::vector<std::string>& atoms() const { return atoms_; }
 
-  // The first position at or after `from` in `text` where an atom starts
-  // (text.size() when none); `starting` (when given) gets the atoms that
-  // start there (bit i: atoms()[i]).
-  size_t FindAtom(std::string_view text, size_t from, uint32_t* starting = nullptr) const;
+  // Where atoms start in a text, in order: the SIMD block scan's candidate
+  // positions are kept between calls, so walking from atom to atom scans
+  // each byte once (restarting the scan after each atom did it again from
+  // the next byte: ~15% more scan time on logs full of "code" and "err").
+  class Cursor {
+   public:
+    Cursor(std::string_view text, size_t from) : text_(text), block_(from) {}
+    std::string_view text() const { return text_; }
+    // Goes on from `pos` (at or after the last position returned).
+    void SkipTo(size_t pos) {
+      if (loaded_ && pos >= block_ && pos - block_ < 32) {
+        candidates_ &= ~((uint32_t{1} << (pos - block_)) - 1);  // drop those before pos
+      } else {
+        block_ = pos;
+        candidates_ = 0;
+        loaded_ = false;
+      }
+    }
+
+   private:
+    friend class AtomPrefilter;
+    std::string_view text_;
+    size_t block_;       // the first of the 32 positions `candidates_` covers
+    uint32_t candidates_ = 0;  // bit j: block_ + j may start an atom, not yet looked at
+    bool loaded_ = false;      // candidates_ holds block_'s mask
+    alignas(32) uint8_t buckets_[32];  // [j]: the atoms whose prefix is at block_ + j
+  };
+  // The next position of `cursor`'s text where an atom starts (text size when
+  // none); `starting` (when given) gets the atoms that start there (bit i:
+  // atoms()[i]).
+  size_t NextAtom(Cursor* cursor, uint32_t* starting = nullptr) const;
+  // The first position at or after `from` in `text` where an atom starts.
+  size_t FindAtom(std::string_view text, size_t from, uint32_t* starting = nullptr) const {
+    Cursor cursor(text, from);
+    return NextAtom(&cursor, starting);
+  }
   // Bit i set: atoms()[i] occurs in `line`.
   uint32_t AtomsIn(std::string_view line) const;
   // Bit r set: rule r (index into the patterns) can match a line holding
@@ -72,12 +106,17 @@ class AtomPrefilter {
   };
 
  private:
-  // Positions whose first three bytes match a needle (candidates to verify).
-  size_t FindPrefix(const Needles& needles, std::string_view text, size_t from) const;
+  // The positions block..block+31 of `text` whose first three bytes match a
+  // needle (candidates to verify), as bits.
+  // `buckets` (32 bytes) gets which needles match at each (see Needles).
+  uint32_t CandidatesAt(std::string_view text, size_t block, uint8_t* buckets) const;
   bool AtomAt(size_t atom, std::string_view text, size_t at) const;
 
   bool usable_ = false;
   std::vector<std::string> atoms_;
+  std::vector<BytePrefix8> atom_prefixes_;  // by atom: its first bytes as one compare
+  bool buckets_filled_ = false;  // the block scan says which needles match where
+  uint32_t all_atoms_ = 0;       // bit i: atoms()[i], for each i
   Needles needles_;  // the first three bytes of every atom
   std::vector<uint64_t> rules_by_atoms_;   // 2^atoms entries
 };

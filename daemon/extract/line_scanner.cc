@@ -133,7 +133,8 @@ bool LineScanner::NoRuleTakes(std::string_view chunk, size_t at, uint32_t starti
   return true;
 }
 
-bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos, std::string_view* line,
+bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos,
+                                    AtomPrefilter::Cursor* atoms, std::string_view* line,
                                     size_t* line_start, uint64_t* rules,
                                     size_t* first_atom) const {
   const size_t line_search_from = pos;  // the line start is looked for from here
@@ -143,12 +144,12 @@ bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos, std::str
     // them can then match from before the first atom kept, so that atom still
     // bounds where each rule's literal can first occur (`first_atom`), and
     // every atom a matching rule needs is at or after it (for AtomsIn).
+    atoms->SkipTo(pos);
     for (;;) {
       uint32_t starting = 0;
-      at = prefilter_.FindAtom(chunk, pos, &starting);
+      at = prefilter_.NextAtom(atoms, &starting);
       if (at >= chunk.size()) return false;
       if (!NoRuleTakes(chunk, at, starting)) break;
-      pos = at + 1;
     }
   } else {
     re2::StringPiece text(chunk.data(), chunk.size());

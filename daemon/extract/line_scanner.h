@@ -52,12 +52,13 @@ class LineScanner {
   void Scan(std::string_view chunk, OnMatch&& on_match) const {
     size_t pos = 0;
     Match match;
+    AtomPrefilter::Cursor atoms(chunk, 0);
     while (pos < chunk.size()) {
       std::string_view line;
       size_t line_start = 0;
       uint64_t rules = 0;
       size_t first_atom = 0;
-      if (!NextCandidateLine(chunk, pos, &line, &line_start, &rules, &first_atom)) return;
+      if (!NextCandidateLine(chunk, pos, &atoms, &line, &line_start, &rules, &first_atom)) return;
       if (rules != 0 && EvaluateRules(line, rules, /*optimised=*/true, first_atom, &match)) {
         match.line_offset = line_start;
         on_match(static_cast<const Match&>(match));
@@ -84,9 +85,10 @@ class LineScanner {
  private:
   // Finds the first line at or after `pos` that could match, which rules
   // could (bit i: rule_indices()[i]), and where in it the first atom is (0
-  // when unknown).
-  bool NextCandidateLine(std::string_view chunk, size_t pos, std::string_view* line,
-                         size_t* line_start, uint64_t* rules, size_t* first_atom) const;
+  // when unknown). `atoms` walks the chunk's atoms from call to call.
+  bool NextCandidateLine(std::string_view chunk, size_t pos, AtomPrefilter::Cursor* atoms,
+                         std::string_view* line, size_t* line_start, uint64_t* rules,
+                         size_t* first_atom) const;
   // Runs the rules in `rules` (bit i: rule_indices()[i]) over `line`.
   // `optimised`: search rules with a required literal only near it, and stop
   // a rule's search where it can no longer beat the best code found so far.

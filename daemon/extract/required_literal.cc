@@ -58,6 +58,7 @@ RequiredLiteral RequiredLiteralOf(std::string_view pattern) {
     for (char& c : run) c = static_cast<char>(AsciiLower(static_cast<unsigned char>(c)));
   found.text = std::move(run);
   found.fold_case = run_folds;
+  found.prefix8 = BytePrefix8::Of(found.text, run_folds);
   found.max_lead = lead;
   if (lead > 0 && lead < 64) {  // where a match may start: see CanStartAt
     found.lead_lengths = 1;
@@ -76,7 +77,13 @@ RequiredLiteral RequiredLiteralOf(std::string_view pattern) {
 }
 
 bool RequiredLiteral::Takes(std::string_view line, size_t at) const {
-  if (at > line.size() || line.size() - at < text.size() || !At(line.data() + at)) return false;
+  if (at > line.size() || line.size() - at < text.size()) return false;
+  if (prefix8.built() && line.size() - at >= 8) {
+    if (!prefix8.MatchesAt(line.data() + at) || (text.size() > 8 && !At(line.data() + at)))
+      return false;
+  } else if (!At(line.data() + at)) {
+    return false;
+  }
   const size_t next = at + text.size();
   if (line.size() - next < checked_next) return false;  // the match would not fit
   for (size_t k = 0; k < checked_next; ++k)

@@ -40,6 +40,7 @@
 #include <string>
 #include <string_view>
 
+#include "extract/byte_prefix8.h"
 #include "extract/pattern_width.h"
 
 namespace errpulse {
@@ -56,6 +57,9 @@ struct RequiredLiteral {
   // have, and the bytes a match can start with (see CanStartAt).
   LengthSet lead_lengths = 0;
   ByteSet first_bytes;
+  // The literal's first bytes as one compare (RequiredLiteralOf builds it;
+  // without it the bytes are compared one by one).
+  BytePrefix8 prefix8;
 
   // Whether a match can start at `p`: line[p] is one of first_bytes and the
   // literal is taken n bytes on, for some n in lead_lengths. A rule searched

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -57,6 +58,26 @@ TEST(AtomPrefilterTest, SimdScanEqualsANaiveSearch) {
         const size_t want = NaiveFindAtom(filter.atoms(), text, from);
         ASSERT_EQ(filter.FindAtom(text, from), want) << "from " << from << " in '" << text << "'";
         found += want < text.size();
+      }
+      // A cursor walks every atom in order, also when told to skip ahead
+      // (within its block or past it) now and then.
+      AtomPrefilter::Cursor cursor(text, 0);
+      size_t from = 0;
+      for (;;) {
+        if (random() % 4 == 0) {
+          from += random() % 40;
+          cursor.SkipTo(from);
+        }
+        const size_t want = NaiveFindAtom(filter.atoms(), text, std::min(from, text.size()));
+        uint32_t starting = 0;
+        const size_t got = filter.NextAtom(&cursor, &starting);
+        ASSERT_EQ(got, want) << "after " << from << " in '" << text << "'";
+        if (got >= text.size()) break;
+        uint32_t atoms_here = 0;  // every atom that starts there, not just one
+        for (size_t a = 0; a < filter.atoms().size(); ++a)
+          if (NaiveFindAtom({filter.atoms()[a]}, text, got) == got) atoms_here |= uint32_t{1} << a;
+        ASSERT_EQ(starting, atoms_here) << "at " << got << " in '" << text << "'";
+        from = got + 1;
       }
     }
     EXPECT_GT(found, 1000) << "the texts hardly hold an atom: the test proves little";

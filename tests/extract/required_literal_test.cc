@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 
 #include "extract/line_scanner.h"
@@ -141,6 +142,34 @@ TEST(RequiredLiteralTest, ReadsWhereMatchesCanStart) {
   EXPECT_FALSE(code_key.CanStartAt("Encoder", 2));  // "code" followed by 'r'
   EXPECT_FALSE(RequiredLiteralOf(R"(\w{0,70}abc(?P<code>\d))").SearchesByCandidates());
   EXPECT_FALSE(RequiredLiteralOf(R"(abc(?P<code>\d))").SearchesByCandidates());  // anchored at it
+}
+
+// The 64-bit prefix compare agrees with a byte-by-byte one, folded or not.
+TEST(RequiredLiteralTest, BytePrefix8AgreesWithAByteLoop) {
+  const char* literals[] = {"err", "code", "onenterroom", "\xE3\x80\x91", "[e]c=", "a"};
+  const char alphabet[] = "eErRcCoOdD[]=@`{\xE3\x80\x91 ";
+  std::mt19937 random(5);
+  int matched = 0;
+  for (const char* literal : literals) {
+    for (bool fold : {false, true}) {
+      const BytePrefix8 prefix = BytePrefix8::Of(literal, fold);
+      const std::string_view want(literal);
+      for (int i = 0; i < 20000; ++i) {
+        char text[8];
+        for (char& c : text) c = alphabet[random() % (sizeof alphabet - 1)];
+        if (random() % 4 == 0) std::memcpy(text, literal, std::min<size_t>(want.size(), 8));
+        bool same = true;
+        for (size_t k = 0; k < want.size() && k < 8; ++k) {
+          const auto t = static_cast<unsigned char>(text[k]);
+          const auto w = static_cast<unsigned char>(want[k]);
+          same = same && (fold && w >= 'a' && w <= 'z' ? (t | 0x20) == w : t == w);
+        }
+        ASSERT_EQ(prefix.MatchesAt(text), same) << literal << " fold " << fold;
+        matched += same;
+      }
+    }
+  }
+  EXPECT_GT(matched, 1000);
 }
 
 TEST(RequiredLiteralTest, FindsEveryOccurrenceInEitherCase) {
