@@ -87,12 +87,12 @@ bool RequiredLiteral::Takes(std::string_view line, size_t at) const {
   const size_t next = at + text.size();
   if (line.size() - next < checked_next) return false;  // the match would not fit
   for (size_t k = 0; k < checked_next; ++k)
-    if (!next_bytes[k].test(static_cast<unsigned char>(line[next + k]))) return false;
+    if (!next_bytes[k][static_cast<unsigned char>(line[next + k])]) return false;
   return true;
 }
 
 bool RequiredLiteral::CanStartAt(std::string_view line, size_t p) const {
-  if (p >= line.size() || !first_bytes.test(static_cast<unsigned char>(line[p]))) return false;
+  if (p >= line.size() || !first_bytes[static_cast<unsigned char>(line[p])]) return false;
   for (LengthSet lengths = lead_lengths; lengths != 0; lengths &= lengths - 1) {
     const size_t at = p + static_cast<size_t>(__builtin_ctzll(lengths));
     if (at + text.size() > line.size()) return false;  // longer leads do not fit either

@@ -1,6 +1,6 @@
 #include "metrics/exporter.h"
 
-#include <prometheus/text_serializer.h>
+#include "metrics/text_exposition.h"
 
 #include "build_info.h"
 
@@ -174,7 +174,9 @@ void Exporter::CommitSucceeded(double unix_seconds) {
 void Exporter::CommitFailed() { commit_failures_->Increment(); }
 
 std::string Exporter::Scrape() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  std::string text;
+  AppendTextExposition(registry_->Collect(), &text);
+  return text;
 }
 
 }  // namespace errpulse

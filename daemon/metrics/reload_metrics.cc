@@ -1,6 +1,6 @@
 #include "metrics/reload_metrics.h"
 
-#include <prometheus/text_serializer.h>
+#include "metrics/text_exposition.h"
 
 namespace errpulse {
 
@@ -37,7 +37,9 @@ void ReloadMetrics::Failed() {
 }
 
 std::string ReloadMetrics::Scrape() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  std::string text;
+  AppendTextExposition(registry_->Collect(), &text);
+  return text;
 }
 
 }  // namespace errpulse
