@@ -176,6 +176,10 @@ bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos,
 // still sees the line before that as context for \b.
 static bool RejectedByWhatPrecedes(const Rule& rule, std::string_view line, size_t match_start) {
   if (!rule.reject_before) return false;
+  const PatternEnds& ends = rule.reject_before_ends;
+  if (!ends.may_be_empty &&
+      (match_start == 0 || !ends.last[static_cast<unsigned char>(line[match_start - 1])]))
+    return false;  // no match of it can end with the byte before
   const re2::StringPiece before(line.data(), match_start);
   const size_t from =
       match_start > rule.reject_before_width ? match_start - rule.reject_before_width : 0;
@@ -186,6 +190,10 @@ static bool RejectedByWhatPrecedes(const Rule& rule, std::string_view line, size
 // the match ends (anchored there; the line before it is context for \b).
 static bool RejectedByWhatFollows(const Rule& rule, std::string_view line, size_t match_end) {
   if (!rule.reject_after) return false;
+  const PatternEnds& ends = rule.reject_after_ends;
+  if (!ends.may_be_empty &&
+      (match_end >= line.size() || !ends.first[static_cast<unsigned char>(line[match_end])]))
+    return false;  // no match of it can start with the byte after
   const re2::StringPiece text(line.data(), line.size());
   return rule.reject_after->Match(text, match_end, line.size(), RE2::ANCHOR_START, nullptr, 0);
 }

@@ -29,6 +29,7 @@ struct Shape {
   bool nullable = false;  // it can match the empty string
   BytesAt at{};           // see PatternItem::bytes_at
   LengthSet lengths = 0;  // see PatternItem::lengths
+  ByteSet last;           // the bytes a non-empty match of it can end with (a superset)
 };
 
 constexpr LengthSet kAnyLength = ~LengthSet{0};
@@ -81,16 +82,20 @@ ByteSet Single(unsigned char c, bool fold) {
 
 // One character of at most `width` bytes (or, unbounded, anything): `first`
 // at offset 0, then UTF-8 continuation bytes (anything, when unbounded).
+// A character of several bytes ends with an ASCII one or a byte >= 0x80.
 Shape Consuming(size_t width, ByteSet first) {
-  Shape shape{width, false, {}, UpTo(width)};
+  Shape shape{width, false, {}, UpTo(width), {}};
   shape.at[0] = first;
   ByteSet continuation;
   for (size_t c = 0x80; c < 0xC0; ++c) continuation.set(c);
   for (size_t k = 1; k < kByteDepth; ++k)
     if (width > k) shape.at[k] = width <= 4 ? continuation : AllBytes();
+  shape.last = width == 1   ? first
+               : width <= 4 ? (first & ~NonAsciiBytes()) | NonAsciiBytes()
+                            : AllBytes();
   return shape;
 }
-Shape Empty() { return Shape{0, true, {}, LengthSet{1}}; }
+Shape Empty() { return Shape{0, true, {}, LengthSet{1}, {}}; }
 
 // Appends something of `next_lengths` and `next_at` to what `lengths` and
 // `at` describe: a byte at offset k is either the first part's, or the next
@@ -145,10 +150,14 @@ class WidthParser {
     return items;
   }
 
+  // Unknown syntax: unbounded, possibly empty, any bytes.
   Shape Whole() {
     bool fold = false;
     const Shape shape = Alternation(&fold);
-    return failed_ || i_ != p_.size() ? Consuming(kUnboundedWidth, AllBytes()) : shape;
+    if (!failed_ && i_ == p_.size()) return shape;
+    Shape unknown = Consuming(kUnboundedWidth, AllBytes());
+    unknown.nullable = true;
+    return unknown;
   }
 
  private:
@@ -163,6 +172,7 @@ class WidthParser {
       all.nullable = all.nullable || next.nullable;
       for (size_t k = 0; k < kByteDepth; ++k) all.at[k] |= next.at[k];
       all.lengths |= next.lengths;
+      all.last |= next.last;
     }
     return all;
   }
@@ -174,6 +184,7 @@ class WidthParser {
       all.width = Add(all.width, item.max_width);
       all.nullable = all.nullable && item.nullable;
       Append(&all.lengths, &all.at, item.lengths, item.bytes_at);
+      all.last = item.nullable ? all.last | item.last_bytes : item.last_bytes;
     }
     return all;
   }
@@ -205,6 +216,7 @@ class WidthParser {
     item.max_width = shape.width;
     item.nullable = shape.nullable;
     item.bytes_at = shape.at;
+    item.last_bytes = shape.last;
     item.lengths = shape.lengths;
     return item;
   }
@@ -477,6 +489,11 @@ size_t MaxMatchBytes(std::string_view pattern) { return WidthParser(pattern).Who
 ByteSet FirstBytes(std::string_view pattern) { return BytesByOffset(pattern)[0]; }
 
 BytesAt BytesByOffset(std::string_view pattern) { return WidthParser(pattern).Whole().at; }
+
+PatternEnds EndsOf(std::string_view pattern) {
+  const Shape shape = WidthParser(pattern).Whole();
+  return PatternEnds{shape.nullable, shape.at[0], shape.last};
+}
 
 SequenceShape ShapeOfSequence(const std::vector<PatternItem>& items, size_t begin, size_t end) {
   SequenceShape shape;

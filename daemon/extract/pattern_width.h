@@ -55,6 +55,7 @@ struct PatternItem {
   bool nullable = false;  // it can match the empty string
   BytesAt bytes_at;       // [0]: the bytes a non-empty match of it can start with
   LengthSet lengths = 0;  // the byte lengths its matches can have
+  ByteSet last_bytes;     // the bytes a non-empty match of it can end with (a superset)
 };
 
 // What items[begin, end) match one after another: their lengths and bytes by
@@ -80,5 +81,15 @@ LengthSet SumOfLengths(LengthSet x, LengthSet y);
 // (every byte when the parser does not understand it).
 ByteSet FirstBytes(std::string_view pattern);
 BytesAt BytesByOffset(std::string_view pattern);
+
+// Whether `pattern` can match the empty string (also when the parser does
+// not understand it), and the bytes its non-empty matches can start and end
+// with. `reject_before` / `reject_after` are only run where those fit.
+struct PatternEnds {
+  bool may_be_empty = true;
+  ByteSet first;
+  ByteSet last;
+};
+PatternEnds EndsOf(std::string_view pattern);
 
 }  // namespace errpulse

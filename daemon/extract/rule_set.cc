@@ -98,6 +98,7 @@ void CompileRejectBefore(YamlReader& reader, const YAML::Node& node, Rule* rule)
     return;
   }
   rule->reject_before_width = MaxMatchBytes(rule->reject_before_pattern);
+  rule->reject_before_ends = EndsOf(rule->reject_before_pattern);
   if (rule->reject_before_width == kUnboundedWidth) {
     reader.Error(node, "rule '" + rule->name +
                            "': reject_before must have a bounded length (write {0,N} instead "
@@ -109,6 +110,7 @@ void CompileRejectBefore(YamlReader& reader, const YAML::Node& node, Rule* rule)
 // `reject_after`: valid RE2 (run anchored at each match's end, so any length).
 void CompileRejectAfter(YamlReader& reader, const YAML::Node& node, Rule* rule) {
   rule->reject_after = NewRuleRe2(rule->reject_after_pattern);
+  rule->reject_after_ends = EndsOf(rule->reject_after_pattern);
   if (!rule->reject_after->ok()) {
     reader.Error(node, "rule '" + rule->name + "': invalid RE2 pattern in reject_after: " +
                            rule->reject_after->error());

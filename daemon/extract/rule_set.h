@@ -26,6 +26,7 @@
 
 #include "alert/alert_rule.h"
 #include "common/diagnostic.h"
+#include "extract/pattern_width.h"
 
 namespace errpulse {
 
@@ -62,6 +63,11 @@ struct Rule {
   // one-pass, so RE2 extracts the code with its fast one-pass engine.
   std::string reject_after_pattern;
   std::unique_ptr<RE2> reject_after;
+  // The bytes the reject patterns' matches can end (before) or start (after)
+  // with: they are only run where the byte next to the match fits, so an
+  // accepted "ErrorCode":0 costs no RE2 call for them.
+  PatternEnds reject_before_ends;
+  PatternEnds reject_after_ends;
 
   bool Ignores(int64_t code) const {
     for (const auto& r : ignore_codes)

@@ -288,17 +288,22 @@ TEST(PatternWidthTest, FirstBytesHoldEveryRealMatchStart) {
       "(?i)[a-j]k", "(?i)s{1,2}x", "(?i)[^a-z]x", R"([^\]\d]{1,2}\])", R"((?:\b|x)\d)",
       "(?i)é", R"(\w\s)", R"((?i)\w)", "(?:ab)?c?[0-3]", R"(\x41|y)", "(?i)[k-m]", "[-a]",
       R"((?i)(?-i:K)|q)", "(?s).x", "x*y{0,2}z", R"((?i)err(?:or)?["']?\s*[:=]\s*-\d)",
-      "(?:xy)+z", "(?:a|xy){2,3}q", R"([^\]]y?\d)", "(?i)k{1,2}s"};
+      "(?:xy)+z", "(?:a|xy){2,3}q", R"([^\]]y?\d)", "(?i)k{1,2}s", "x(?:ab)?c?", "(?i)[a-c]?k",
+      R"(\w+\s?)", "(?:】|é)x?"};
   const char* pieces[] = {"a", "K", "k", "\xE2\x84\xAA", "s", "S", "\xC5\xBF", "\xC3\xA9",
                           "\xC3\x89", "x", "]", " ", "\t", "\n", "=>", ":", "=", "\"", "'",
                           "-", "_", "\xF0\x9F\x98\x80", "9", "1", "\xE2\x80\x94", "A", "y",
-                          "z", "q", "M", "c", "ab", "err", "Error", "or", "xy", "err: -", "ERROR\"=-"};
+                          "z", "q", "M", "c", "ab", "err", "Error", "or", "xy", "err: -", "ERROR\"=-",
+                          "\xE3\x80\x91"};
   for (const char* pattern : patterns) {
     const ByteSet first = FirstBytes(pattern);
     const BytesAt by_offset = BytesByOffset(pattern);
+    const PatternEnds ends = EndsOf(pattern);
     const int matched = ForEachRealMatch(pattern, pieces, 8, 10, [&](auto whole, auto& text) {
       EXPECT_TRUE(first.test(static_cast<unsigned char>(whole[0])))
           << pattern << " matched '" << whole << "' in '" << text << "'";
+      EXPECT_TRUE(ends.last.test(static_cast<unsigned char>(whole.back())))
+          << pattern << " ends '" << whole << "' in '" << text << "'";
       for (size_t k = 0; k < kByteDepth && k < whole.size(); ++k)
         EXPECT_TRUE(by_offset[k].test(static_cast<unsigned char>(whole[k])))
             << pattern << " offset " << k << " of '" << whole << "' in '" << text << "'";
@@ -314,6 +319,12 @@ TEST(PatternWidthTest, FirstBytesHoldEveryRealMatchStart) {
   EXPECT_EQ(BytesByOffset("(?:xy)+z")[1].count(), 1u);  // y
   EXPECT_EQ(BytesByOffset("(?:xy)+z")[2].count(), 2u);  // x z
   EXPECT_EQ(BytesByOffset(R"([^\]]y?\d)")[1].count(), 64u + 11u);  // continuation, y, digits
+  EXPECT_EQ(EndsOf(R"(\bDomain=NS\w{0,32}\s{1,4}|(?i:\bstatus[ _-]))").last.count(), 5u + 2u);
+  EXPECT_EQ(EndsOf("x(?:ab)?c?").last.count(), 3u);  // x b c
+  EXPECT_EQ(EndsOf(R"([^x])").last.count(), 255u);  // a multi-byte character ends >= 0x80
+  EXPECT_FALSE(EndsOf(R"(\s*\[\d+:-?\d+\])").may_be_empty);
+  EXPECT_TRUE(EndsOf("a?").may_be_empty);
+  EXPECT_TRUE(EndsOf(R"(\Qx\E)").may_be_empty);  // not understood: assumed possibly empty
 }
 
 // Pieces of log text around the literals the test patterns need.
