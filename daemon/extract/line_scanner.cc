@@ -88,28 +88,7 @@ LineScanner::LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> 
         offset = std::min(offset, lower.find(atom));  // npos == SIZE_MAX: not in it
     atom_in_literal_.push_back(offset);
   }
-  if (prefilter_.usable()) {
-    const auto& atoms = prefilter_.atoms();
-    literals_holding_atom_.resize(atoms.size());
-    for (size_t a = 0; a < atoms.size(); ++a) {
-      const uint64_t needing = prefilter_.RulesNeeding(a);
-      bool checkable = true;
-      for (size_t i = 0; i < required_literals_.size(); ++i) {
-        const RequiredLiteral& literal = required_literals_[i];
-        std::string lower = literal.text;
-        for (char& c : lower) c = static_cast<char>(AsciiLower(static_cast<unsigned char>(c)));
-        bool holds = false;
-        for (size_t k = lower.find(atoms[a]); literal.usable() && k != std::string::npos;
-             k = lower.find(atoms[a], k + 1)) {
-          literals_holding_atom_[a].push_back({i, k});
-          holds = true;
-        }
-        if (i < 64 && (needing & (uint64_t{1} << i)) && !holds) checkable = false;
-        if (i >= 64) checkable = false;
-      }
-      if (checkable) checkable_atoms_ |= uint32_t{1} << a;
-    }
-  }
+  if (prefilter_.usable()) IndexAtomsInLiterals();
   RE2::Options options;
   options.set_log_errors(false);
   options.set_max_mem(64 << 20);  // the DFA cache; more memory, fewer NFA fallbacks
@@ -117,6 +96,32 @@ LineScanner::LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> 
 }
 
 const std::string& LineScanner::error() const { return union_->error(); }
+
+void LineScanner::IndexAtomsInLiterals() {
+  std::vector<std::string> lower_literals;  // atoms are lower-case
+  for (const RequiredLiteral& literal : required_literals_) {
+    lower_literals.push_back(literal.usable() ? literal.text : std::string());
+    for (char& c : lower_literals.back())
+      c = static_cast<char>(AsciiLower(static_cast<unsigned char>(c)));
+  }
+  const auto& atoms = prefilter_.atoms();
+  literals_holding_atom_.resize(atoms.size());
+  for (size_t a = 0; a < atoms.size(); ++a) {
+    const uint64_t needing = prefilter_.RulesNeeding(a);
+    bool checkable = true;
+    for (size_t i = 0; i < lower_literals.size(); ++i) {
+      bool holds = false;
+      for (size_t k = lower_literals[i].find(atoms[a]); k != std::string::npos;
+           k = lower_literals[i].find(atoms[a], k + 1)) {
+        literals_holding_atom_[a].push_back({i, k});
+        holds = true;
+      }
+      // RulesNeeding has a bit per rule position (at most 64).
+      if (i >= 64 || ((needing >> i) & 1 && !holds)) checkable = false;
+    }
+    if (checkable) checkable_atoms_ |= uint32_t{1} << a;
+  }
+}
 
 // Every match of a rule holding one of the atoms in its literal holds that
 // literal, taken (Takes) where the atom sits in it. Judged on the chunk, not
