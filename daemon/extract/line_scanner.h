@@ -1,15 +1,15 @@
 // LineScanner: finds error codes in a chunk of complete log lines.
 //
 // Scans the buffer, not lines (the way ripgrep does). The AtomPrefilter finds
-// the next line holding a literal some rule needs ("code", "err", ...) with a
-// SIMD scan, and says which rules can match there; only those rules' regexes
-// run, on that line only, and each only from just before its RequiredLiteral
-// (anchored at it when matches start with it; not at all when it is absent).
-// Most lines hold no atom and cost a few cycles per 32 bytes. An atom found
-// inside a rule's literal is also checked as that literal (with the byte
-// after it, see required_literal.h) before its line is looked at: the
-// "code" of "setVideoEncoderParam" is taken by no rule, so the scan just goes
-// on. When the rules
+// the next literal some rule needs ("code", "err", ...) with a SIMD scan. An
+// atom inside a rule's literal is first checked as that literal, with the
+// bytes that must follow it (required_literal.h): the "code" of
+// "setVideoEncoderParam" is taken by no rule, so the scan just goes on
+// without looking at its line. On a line where some literal is taken, the
+// rules its atoms allow run, each only where its literal is taken: anchored
+// at it, or at the few starts its lead allows (then RE2 stays on its one-pass
+// engine), or, for a lead of unknown lengths, unanchored from just before it.
+// Most lines hold no atom and cost a few cycles per 32 bytes. When the rules
 // have no usable atoms (a user rule that could match any text), one RE2
 // search with the union of the rules' patterns finds the next candidate line
 // instead. Lines are std::string_view slices of the chunk, so nothing is
@@ -20,7 +20,9 @@
 // not accepted when a `reject` group took part, when its code does not parse,
 // when the code is in the rule's `ignore_codes`, or when the rule's
 // `reject_before` matches the text just before it or its `reject_after` the
-// text just after it; the search then continues after it on the same line.
+// text just after it (each run only when the byte next to the match can end /
+// start one of its matches); the search then continues after it on the same
+// line.
 //
 // Ownership: shares the RuleSet (kept alive by the shared_ptr). Immutable
 // after construction; Scan() is const and thread-safe.

@@ -132,8 +132,8 @@ BytesAt Repeated(const Shape& shape, size_t reps) {
   return all;
 }
 
-// Recursive descent over RE2's syntax, computing widths, nullability and
-// first bytes.
+// Recursive descent over RE2's syntax, computing a Shape (widths, lengths,
+// nullability, bytes by offset from the start, last bytes) for each piece.
 class WidthParser {
  public:
   explicit WidthParser(std::string_view p) : p_(p) {}

@@ -1,15 +1,17 @@
-// PatternWidth: how many bytes of text an RE2 pattern, or each item at its
-// top level, can match at most, whether an item can match the empty string,
-// and which bytes a non-empty match of it can start with. Users of widths:
-// the LineScanner's search window (a rule whose matches hold a literal at
-// most N bytes after their start is
-// searched from N bytes before the literal's first occurrence, not from the
-// line's start; see required_literal.h) and `reject_before` (checked only on
-// the bytes just before a match, so its pattern must be bounded). Users of
-// first bytes: RequiredLiteral, which skips an occurrence of a rule's literal
-// when the byte after it cannot start the rest of the rule ("code" in
-// "EncoderParam" is followed by 'r', and code_key needs a quote, a space, ':'
-// or '=' there).
+// PatternWidth: what an RE2 pattern, or each item at its top level, can
+// match, read from its syntax alone: at most how many bytes, which lengths,
+// whether the empty string, which bytes at offsets 0-2 from the start, and
+// which byte at the end. Users:
+// - the LineScanner's search window (a rule whose matches hold a literal at
+//   most N bytes after their start is searched only from there; see
+//   required_literal.h) and `reject_before` (checked only on the bytes just
+//   before a match, so its pattern must be bounded): widths;
+// - RequiredLiteral: the lengths of what comes before a rule's literal (the
+//   few positions a match can start at), and the bytes that must follow the
+//   literal ("code" in "EncoderParam" is followed by 'r'; code_key needs a
+//   quote, a space, ':' or '=' there);
+// - the reject patterns: run only where the byte next to a match can end
+//   (reject_before) or start (reject_after) one of their matches.
 //
 // Conservative by construction: anything the parser does not know (\Q...\E,
 // back-references, a malformed repeat) makes the answer "unbounded" or
@@ -19,7 +21,8 @@
 // with letters and \w count 4. First bytes are a superset: exact for ASCII
 // characters, ASCII classes and \d \s \w (with both ASCII cases under (?i),
 // and E2 / C5 for what 'k' and 's' fold to), every byte for anything else;
-// ^ $ \b \B are empty (they consume nothing).
+// ^ $ \b \B are empty (they consume nothing). A character of several bytes
+// has UTF-8 continuation bytes after its first and ends with a byte >= 0x80.
 //
 // Pure functions; thread-safe.
 #pragma once

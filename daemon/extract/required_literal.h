@@ -12,6 +12,8 @@
 // there, and when the literal does not occur it does not search at all. With
 // max_lead 0 a match starts exactly at an occurrence, so it runs RE2 anchored
 // at each occurrence, which stops a few bytes in when the text does not fit.
+// With a lead of known lengths (code_key's: 0, 1, 3-7 bytes), RE2 runs
+// anchored at each start that reaches the literal (CanStartAt), in order.
 // Either way the leftmost match is the one the plain search finds, and RE2
 // sees the whole line as context, so \b and ^ are judged the same way.
 //
