@@ -3,9 +3,15 @@
 // Pure inline functions; thread-safe.
 #pragma once
 
+#include <string>
+
 namespace errpulse {
 
 inline bool IsAsciiLetter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 inline unsigned char AsciiLower(unsigned char c) { return IsAsciiLetter(c) ? (c | 0x20) : c; }
+inline std::string AsciiLowered(std::string text) {
+  for (char& c : text) c = static_cast<char>(AsciiLower(static_cast<unsigned char>(c)));
+  return text;
+}
 
 }  // namespace errpulse

@@ -46,7 +46,6 @@ class AtomPrefilter {
   class Cursor {
    public:
     Cursor(std::string_view text, size_t from) : text_(text), block_(from) {}
-    std::string_view text() const { return text_; }
     // Goes on from `pos` (at or after the last position returned).
     void SkipTo(size_t pos) {
       if (loaded_ && pos >= block_ && pos - block_ < 32) {

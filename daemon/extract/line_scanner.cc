@@ -78,16 +78,9 @@ LineScanner::LineScanner(std::shared_ptr<const RuleSet> rules, std::vector<int> 
     : rules_(std::move(rules)),
       rule_indices_(std::move(rule_indices)),
       prefilter_(Patterns(*rules_, rule_indices_)) {
-  for (int index : rule_indices_) {
+  for (int index : rule_indices_)
     required_literals_.push_back(RequiredLiteralOf(rules_->rules()[index].pattern));
-    std::string lower = required_literals_.back().text;
-    for (char& c : lower) c = static_cast<char>(AsciiLower(static_cast<unsigned char>(c)));
-    size_t offset = SIZE_MAX;
-    if (prefilter_.usable())
-      for (const std::string& atom : prefilter_.atoms())
-        offset = std::min(offset, lower.find(atom));  // npos == SIZE_MAX: not in it
-    atom_in_literal_.push_back(offset);
-  }
+  atom_in_literal_.assign(required_literals_.size(), SIZE_MAX);
   if (prefilter_.usable()) IndexAtomsInLiterals();
   RE2::Options options;
   options.set_log_errors(false);
@@ -99,11 +92,8 @@ const std::string& LineScanner::error() const { return union_->error(); }
 
 void LineScanner::IndexAtomsInLiterals() {
   std::vector<std::string> lower_literals;  // atoms are lower-case
-  for (const RequiredLiteral& literal : required_literals_) {
-    lower_literals.push_back(literal.usable() ? literal.text : std::string());
-    for (char& c : lower_literals.back())
-      c = static_cast<char>(AsciiLower(static_cast<unsigned char>(c)));
-  }
+  for (const RequiredLiteral& literal : required_literals_)
+    lower_literals.push_back(AsciiLowered(literal.text));  // empty when not usable
   const auto& atoms = prefilter_.atoms();
   literals_holding_atom_.resize(atoms.size());
   for (size_t a = 0; a < atoms.size(); ++a) {
@@ -114,6 +104,7 @@ void LineScanner::IndexAtomsInLiterals() {
       for (size_t k = lower_literals[i].find(atoms[a]); k != std::string::npos;
            k = lower_literals[i].find(atoms[a], k + 1)) {
         literals_holding_atom_[a].push_back({i, k});
+        atom_in_literal_[i] = std::min(atom_in_literal_[i], k);
         holds = true;
       }
       // RulesNeeding has a bit per rule position (at most 64).
@@ -142,7 +133,6 @@ bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos,
                                     AtomPrefilter::Cursor* atoms, std::string_view* line,
                                     size_t* line_start, uint64_t* rules,
                                     size_t* first_atom) const {
-  const size_t line_search_from = pos;  // the line start is looked for from here
   size_t at = 0;
   if (prefilter_.usable()) {
     // Atoms that no rule can use are passed by. None of the rules that need
@@ -162,9 +152,8 @@ bool LineScanner::NextCandidateLine(std::string_view chunk, size_t pos,
     if (!union_->Match(text, pos, chunk.size(), RE2::UNANCHORED, &found, 1)) return false;
     at = static_cast<size_t>(found.data() - chunk.data());
   }
-  const size_t from = line_search_from;
-  const void* before = at > from ? ::memrchr(chunk.data() + from, '\n', at - from) : nullptr;
-  const size_t start = before ? static_cast<const char*>(before) - chunk.data() + 1 : from;
+  const void* before = at > pos ? ::memrchr(chunk.data() + pos, '\n', at - pos) : nullptr;
+  const size_t start = before ? static_cast<const char*>(before) - chunk.data() + 1 : pos;
   const void* newline = std::memchr(chunk.data() + at, '\n', chunk.size() - at);
   const size_t end = newline ? static_cast<const char*>(newline) - chunk.data() : chunk.size();
   *line = chunk.substr(start, end - start);

@@ -115,7 +115,8 @@ class LineScanner {
   // Bit a: every rule atom a matters to holds it in its literal, so an
   // occurrence of the atom that none of those literals takes can be passed by.
   uint32_t checkable_atoms_ = 0;
-  // Fills literals_holding_atom_ and checkable_atoms_ (prefilter usable).
+  // Fills literals_holding_atom_, atom_in_literal_ and checkable_atoms_
+  // (prefilter usable).
   void IndexAtomsInLiterals();
   // Whether no rule can use the atoms `starting` at `at` in `chunk`.
   bool NoRuleTakes(std::string_view chunk, size_t at, uint32_t starting) const;

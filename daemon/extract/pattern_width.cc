@@ -40,8 +40,6 @@ LengthSet UpTo(size_t width) {
   return ((LengthSet{1} << (width + 1)) - 1) & ~LengthSet{1};
 }
 
-LengthSet SumOf(LengthSet x, LengthSet y) { return SumOfLengths(x, y); }
-
 ByteSet AllBytes() { return ByteSet().set(); }
 ByteSet NonAsciiBytes() {
   ByteSet b;
@@ -104,7 +102,7 @@ void Append(LengthSet* lengths, BytesAt* at, LengthSet next_lengths, const Bytes
   for (size_t k = 0; k < kByteDepth; ++k)
     for (size_t j = 0; j <= k; ++j)
       if (*lengths & (LengthSet{1} << j)) (*at)[k] |= next_at[k - j];
-  *lengths = SumOf(*lengths, next_lengths);
+  *lengths = SumOfLengths(*lengths, next_lengths);
 }
 
 // The lengths of low..high repetitions of something of `lengths` (high:
@@ -115,7 +113,7 @@ LengthSet RepeatedLengths(LengthSet lengths, size_t low, size_t high) {
   LengthSet power = LengthSet{1}, all = 0;
   for (size_t k = 0; k <= high && k <= low + 64; ++k) {
     if (k >= low) all |= power;
-    power = SumOf(power, lengths);
+    power = SumOfLengths(power, lengths);
   }
   return all;
 }

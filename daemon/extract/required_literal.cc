@@ -54,9 +54,7 @@ RequiredLiteral RequiredLiteralOf(std::string_view pattern) {
     run_width = 0;
   }
   if (!qualifies()) return found;
-  if (run_folds)
-    for (char& c : run) c = static_cast<char>(AsciiLower(static_cast<unsigned char>(c)));
-  found.text = std::move(run);
+  found.text = run_folds ? AsciiLowered(std::move(run)) : std::move(run);
   found.fold_case = run_folds;
   found.prefix8 = BytePrefix8::Of(found.text, run_folds);
   found.max_lead = lead;
