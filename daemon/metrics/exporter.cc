@@ -174,9 +174,7 @@ void Exporter::CommitSucceeded(double unix_seconds) {
 void Exporter::CommitFailed() { commit_failures_->Increment(); }
 
 std::string Exporter::Scrape() const {
-  std::string text;
-  AppendTextExposition(registry_->Collect(), &text);
-  return text;
+  return TextExpositionOf(*registry_);
 }
 
 }  // namespace errpulse

@@ -37,9 +37,7 @@ void ReloadMetrics::Failed() {
 }
 
 std::string ReloadMetrics::Scrape() const {
-  std::string text;
-  AppendTextExposition(registry_->Collect(), &text);
-  return text;
+  return TextExpositionOf(*registry_);
 }
 
 }  // namespace errpulse

@@ -93,4 +93,10 @@ void AppendTextExposition(const std::vector<prometheus::MetricFamily>& families,
   }
 }
 
+std::string TextExpositionOf(const prometheus::Registry& registry) {
+  std::string text;
+  AppendTextExposition(registry.Collect(), &text);
+  return text;
+}
+
 }  // namespace errpulse

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
 
 #include <string>
 #include <vector>
@@ -19,5 +20,7 @@ namespace errpulse {
 
 // Appends `families` in the text format to `out`.
 void AppendTextExposition(const std::vector<prometheus::MetricFamily>& families, std::string* out);
+// Everything in `registry`, in the text format (a scrape).
+std::string TextExpositionOf(const prometheus::Registry& registry);
 
 }  // namespace errpulse

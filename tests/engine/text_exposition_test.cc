@@ -24,12 +24,6 @@ double FromBits(uint64_t bits) {
   return value;
 }
 
-std::string Ours(const prometheus::Registry& registry) {
-  std::string text;
-  AppendTextExposition(registry.Collect(), &text);
-  return text;
-}
-
 TEST(TextExposition, SameBytesAsPrometheusCpp) {
   prometheus::Registry registry;
   auto& counters = prometheus::BuildCounter().Name("x_total").Help("Counts: x, y.").Register(registry);
@@ -57,7 +51,7 @@ TEST(TextExposition, SameBytesAsPrometheusCpp) {
   }
   counters.Add({}).Increment(5);  // no labels
   const std::string want = prometheus::TextSerializer().Serialize(registry.Collect());
-  const std::string got = Ours(registry);
+  const std::string got = TextExpositionOf(registry);
   ASSERT_GT(want.size(), 100000u);
   if (got != want) {  // show the first difference, not 200 KB
     size_t at = 0;
@@ -73,7 +67,7 @@ TEST(TextExposition, HelpIsEscapedAndHistogramsPassThrough) {
   prometheus::BuildGauge().Name("g").Help("a \\ b\nc").Register(registry).Add({}).Set(1);
   auto& histogram = prometheus::BuildHistogram().Name("h").Help("lat").Register(registry);
   histogram.Add({}, prometheus::Histogram::BucketBoundaries{0.1, 1}).Observe(0.5);
-  const std::string text = Ours(registry);
+  const std::string text = TextExpositionOf(registry);
   EXPECT_NE(text.find("# HELP g a \\\\ b\\nc\n# TYPE g gauge\ng 1\n"), std::string::npos) << text;
   prometheus::Registry only_histogram;
   prometheus::BuildHistogram().Name("h").Help("lat").Register(only_histogram)
