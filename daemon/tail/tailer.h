@@ -119,6 +119,10 @@ class Tailer {
   // The polls (tailer_poll.cc). Poll() is the full one.
   void Poll();
   void QuickPoll();
+  // What both end with: finished rotated files let go, the gauges (only
+  // rotated-away files need an fstat: the polls know the others' sizes), the
+  // watches settled against those `fresh` at the start, the poll time noted.
+  void EndPollRound(const std::set<std::string>& fresh);
   // Arms the poll timer for the next full poll, or poll_interval when the
   // quick poll has work (NeedsQuickPoll()).
   void SchedulePoll();

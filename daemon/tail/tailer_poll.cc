@@ -62,13 +62,8 @@ void Tailer::Poll() {
   // Watches lost for the directories of symlinks' targets.
   for (const auto& [key, file] : active_)
     if (file->real_path() != file->path()) WatchDirectory(DirName(file->real_path()));
-  LetGoFinishedFiles();
-  // The paths were just stat()ed by ScanSource (CheckPath sets known_size):
-  // only rotated-away files need an fstat for their size.
-  UpdateGauges(/*stat_active=*/false, /*stat_retired=*/true);
-  SettleWatches(fresh);
-  last_poll_ms_ = NowMs();
-  read_since_poll_ = false;
+  // The paths were just stat()ed by ScanSource (CheckPath sets known_size).
+  EndPollRound(fresh);
   next_full_poll_ms_ =
       last_poll_ms_ + std::max(config_.rescan_interval_ms, config_.poll_interval_ms);
   round_done_();
@@ -110,12 +105,16 @@ void Tailer::QuickPoll() {
         file->known_size = static_cast<uint64_t>(st.st_size);
     }
   }
+  EndPollRound(fresh);
+  round_done_();
+}
+
+void Tailer::EndPollRound(const std::set<std::string>& fresh) {
   LetGoFinishedFiles();
   UpdateGauges(/*stat_active=*/false, /*stat_retired=*/true);
   SettleWatches(fresh);
   last_poll_ms_ = NowMs();
   read_since_poll_ = false;
-  round_done_();
 }
 
 void Tailer::LetGoFinishedFiles() {
