@@ -14,17 +14,18 @@ case "$mode" in
 esac
 
 # What the build needs, then what the tests need (promtool and prometheus, python3
-# for the dashboard and fleet-rule checks, curl, htpasswd for bcrypt hashes,
+# for the dashboard and fleet-rule checks and to write .clog/.xlog files the way
+# the SDKs do (python3-zstandard for zstd xlog blocks), curl, htpasswd for bcrypt hashes,
 # logrotate, clang and its libFuzzer runtime, chromium for the status page test,
 # dpkg-dev and file for the .deb (CPack's shlibdeps needs both), debootstrap and
 # systemd-container for clean Debian roots, bindfs for a FUSE mount that inotify
 # cannot see into).
 packages=(ca-certificates git cmake ninja-build g++ pkg-config
           libboost-dev libboost-system-dev libre2-dev libspdlog-dev prometheus-cpp-dev
-          libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libssl-dev libcrypt-dev libsystemd-dev
+          libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libzstd-dev libssl-dev libcrypt-dev libsystemd-dev
           libgtest-dev libgmock-dev)
 if [ "$mode" = test ]; then
-  packages+=(prometheus prometheus-alertmanager python3 curl openssl apache2-utils logrotate gzip
+  packages+=(prometheus prometheus-alertmanager python3 python3-zstandard curl openssl apache2-utils logrotate gzip
              clang libclang-rt-14-dev chromium dpkg-dev file debootstrap systemd-container bindfs)
 fi
 

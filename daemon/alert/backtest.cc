@@ -27,8 +27,9 @@ void Backtest::AdvanceTo(int64_t second) {
   evaluated_second_ = std::max(evaluated_second_, second);
 }
 
-void Backtest::OnMatch(const Match& match) {
-  auto time = ParseEventTime(match.line, year_);
+void Backtest::OnMatch(const Match& match, int64_t envelope_ms) {
+  auto time = envelope_ms >= 0 ? std::optional<int64_t>(envelope_ms)
+                               : ParseEventTime(match.line, year_);
   if (!time) {
     ++lines_without_time_;
     if (last_time_ms_ < 0) return;  // nothing to place it by yet

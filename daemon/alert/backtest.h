@@ -20,7 +20,9 @@ class Backtest {
  public:
   Backtest(std::vector<AlertRule> rules, const Catalog& catalog, std::string source, int year);
 
-  void OnMatch(const Match& match);
+  // `envelope_ms`: the line's time from its container log envelope (cri,
+  // docker), or -1 to read it from the line itself.
+  void OnMatch(const Match& match, int64_t envelope_ms = -1);
   // Runs the clock past the last line until nothing is active.
   void Finish();
 

@@ -61,7 +61,8 @@ AlertDispatcher::AlertDispatcher(std::vector<AlertRule> rules,
       resend_ms_(resend_interval_ms),
       destinations_(std::move(destinations)) {}
 
-void AlertDispatcher::Observe(const std::string& source, const Match& match, int64_t now_ms) {
+void AlertDispatcher::Observe(const std::string& source, const Match& match, int64_t now_ms,
+                              int64_t envelope_ms) {
   // Successes only feed ratio rules. Without one, skipping them saves parsing
   // the time of ~40% of all lines on the pipeline thread; the engine's clock
   // still moves with every error and every evaluation (wall clock).
@@ -72,7 +73,8 @@ void AlertDispatcher::Observe(const std::string& source, const Match& match, int
     year_ = YearOfMs(now_ms);
   }
   // The line's own time, unless it is far from the clock (no zone, a backlog).
-  if (auto t = ParseEventTime(match.line, year_);
+  if (auto t = envelope_ms >= 0 ? std::optional<int64_t>(envelope_ms)
+                                : ParseEventTime(match.line, year_);
       t && *t > now_ms - kEventTimeToleranceMs && *t < now_ms + kEventTimeToleranceMs)
     time = *t;
   engine_.Observe(ClassifiedEvent(*catalog_, source, match.code, time));

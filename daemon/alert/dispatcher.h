@@ -46,7 +46,10 @@ class AlertDispatcher {
                   std::string host, int64_t resend_interval_ms,
                   std::vector<Destination> destinations);
 
-  void Observe(const std::string& source, const Match& match, int64_t now_ms);
+  // `envelope_ms`: the line's time from its container log envelope (cri,
+  // docker), or -1 to read it from the line itself.
+  void Observe(const std::string& source, const Match& match, int64_t now_ms,
+               int64_t envelope_ms = -1);
   // Evaluates at `now_ms` and sends what is due.
   void Tick(int64_t now_ms);
 

@@ -112,6 +112,13 @@ std::optional<int64_t> ParseEventTime(std::string_view line, int default_year) {
     if (c.Digits(4, &year) && c.Char('-') && c.Digits(2, &month) && c.Char('-') &&
         c.Digits(2, &day) && c.OneOf("T ")) {
       if (auto t = Time(c, year, month, day)) return t;
+      // mars xlog (older SDKs, the IM SDK): the zone before the time,
+      // `[E][2020-01-21 +8.0 09:55:35.297]`.
+      Cursor zoned = c;
+      const int zone = zoned.Zone();
+      if (zone != 0 && zoned.Char(' ')) {
+        if (auto t = Time(zoned, year, month, day)) return *t - int64_t{zone} * 60'000;
+      }
       continue;
     }
     // MM-DD time (logcat) or MM-DD/time (LiteAV)

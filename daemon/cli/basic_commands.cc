@@ -1,8 +1,10 @@
 // errpulsed (run), check, --version and usage.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <glob.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <iostream>
 
 #include "build_info.h"
@@ -10,6 +12,7 @@
 #include "cli/daemon_runner.h"
 #include "cli/options.h"
 #include "common/paths.h"
+#include "tail/file_tailer.h"
 
 namespace errpulse {
 
@@ -51,6 +54,42 @@ int RunDaemonCommand(const Args& raw) {
   return RunDaemon(options);
 }
 
+namespace {
+
+// Every file the sources match now, with the format it is read as (what
+// format: auto decides from its name and first bytes).
+void PrintFileFormats(const Config& config) {
+  const auto level = spdlog::get_level();
+  spdlog::set_level(spdlog::level::warn);  // the lines below say what was decided
+  for (size_t s = 0; s < config.sources.size(); ++s) {
+    const SourceConfig& source = config.sources[s];
+    for (const auto& pattern : source.paths) {
+      glob_t matches{};
+      if (::glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
+        for (size_t i = 0; i < matches.gl_pathc; ++i) {
+          FileTailer file(matches.gl_pathv[i], s, static_cast<size_t>(config.max_line_bytes),
+                          source.format);
+          std::string format;
+          if (int err = file.Open(/*at_end=*/false); err != 0) {
+            format = std::string("cannot open: ") + std::strerror(err);
+          } else if (file.format() == LogFormat::kAuto) {
+            format = "auto (undecided: too few bytes yet)";
+          } else {
+            format = std::string(LogFormatName(file.format())) +
+                     (source.format == LogFormat::kAuto ? " (auto)" : "");
+          }
+          std::cout << "source '" << source.name << "': " << matches.gl_pathv[i] << ": format "
+                    << format << "\n";
+        }
+      }
+      globfree(&matches);
+    }
+  }
+  spdlog::set_level(level);
+}
+
+}  // namespace
+
 int CheckCommand(const Args& raw) {
   Args args = raw;
   const std::string config = TakeOption(&args, "config").value_or(kDefaultConfigPath);
@@ -73,6 +112,7 @@ int CheckCommand(const Args& raw) {
                   << " does not exist (yet)\n";
     }
   }
+  PrintFileFormats(setup->config);
   std::cout << config << ": ok: " << setup->config.sources.size() << " source(s), "
             << setup->rules->rules().size() << " rule(s) from "
             << setup->config.rule_files.size() << " file(s), " << setup->catalog->size()
@@ -96,7 +136,7 @@ int UsageCommand(int status) {
                                             FILE:LINE:COL: message per error
   errpulsed explain [--json] [--config FILE] CODE|NAME...
                                             print the catalog entry of each code
-  errpulsed replay [--config FILE] [--source NAME] [--json] LOGFILE...
+  errpulsed replay [--config FILE] [--source NAME] [--format F] [--json] LOGFILE...
                                             run the engine over log files and print what it counted
   errpulsed demo [--listen HOST:PORT]       run on generated SDK and REST logs (default 127.0.0.1:9464)
   errpulsed --version

@@ -1,6 +1,8 @@
-// errpulsed replay [--config FILE] [--source NAME] [--json] LOGFILE...
+// errpulsed replay [--config FILE] [--source NAME] [--format F] [--json] LOGFILE...
 // Runs the daemon's own engine (FileTailer line splitting, the LineScanner,
 // the catalog, SourceCounts) over whole files and prints what it counted.
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +10,7 @@
 #include <chrono>
 #include <ctime>
 #include <cstring>
+#include <vector>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -42,6 +45,53 @@ std::map<std::string, uint64_t> ByCode(const Catalog& catalog, const SourceCount
 
 std::string FormatTime(int64_t ms) { return FormatUtc(ms, /*with_millis=*/false); }
 
+uint64_t DecodeErrors(const TailStats& stats) {
+  uint64_t total = 0;
+  for (uint64_t n : stats.decode_errors) total += n;
+  return total;
+}
+
+// A pipe, FIFO or terminal (`... | errpulsed replay /dev/stdin`) cannot be
+// read at offsets, and its first bytes cannot be looked at twice: copy it
+// into an anonymous in-memory file first. Returns the path to read (the
+// file's own for a regular file), or "" with `error` set.
+std::string Readable(const std::string& path, std::vector<int>* fds, std::string* error) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return path;  // Open() reports it
+  const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return path;
+  const int copy = ::memfd_create("errpulse-replay", MFD_CLOEXEC);
+  if (copy < 0) {
+    *error = std::string("cannot buffer it: ") + std::strerror(errno);
+    ::close(in);
+    return "";
+  }
+  std::vector<char> buffer(1 << 20);
+  ssize_t n;
+  while ((n = ::read(in, buffer.data(), buffer.size())) > 0 || (n < 0 && errno == EINTR)) {
+    for (ssize_t done = 0; n > 0 && done < n;) {
+      const ssize_t w = ::write(copy, buffer.data() + done, static_cast<size_t>(n - done));
+      if (w < 0) {
+        *error = std::string("cannot buffer it: ") + std::strerror(errno);
+        ::close(in);
+        ::close(copy);
+        return "";
+      }
+      done += w;
+    }
+  }
+  if (n < 0) *error = std::string("read error: ") + std::strerror(errno);
+  ::close(in);
+  fds->push_back(copy);
+  return error->empty() ? "/proc/self/fd/" + std::to_string(copy) : "";
+}
+
+nlohmann::ordered_json FilesJson(const std::vector<std::pair<std::string, std::string>>& formats) {
+  nlohmann::ordered_json files = nlohmann::json::array();
+  for (const auto& [file, decided] : formats) files.push_back({{"path", file}, {"format", decided}});
+  return files;
+}
+
 }  // namespace
 
 int ReplayCommand(const Args& raw) {
@@ -50,6 +100,7 @@ int ReplayCommand(const Args& raw) {
   const std::string config = TakeOption(&args, "config").value_or("");
   const std::string source_name = TakeOption(&args, "source").value_or("");
   const bool no_alerts = TakeFlag(&args, "no-alerts");
+  const std::string format_name = TakeOption(&args, "format").value_or("");
   if (!RejectUnknownOptions(args, "replay")) return 2;
   if (args.empty()) {
     std::cerr << "errpulsed replay: give one or more log files\n";
@@ -67,17 +118,36 @@ int ReplayCommand(const Args& raw) {
       return 2;
     }
   }
+  // The format: --format, else the --source's, else decided per file.
+  LogFormat format = LogFormat::kAuto;
+  if (!source_name.empty())
+    for (const auto& s : setup->config.sources)
+      if (s.name == source_name) format = s.format;
+  if (!format_name.empty()) {
+    auto parsed = ParseLogFormat(format_name);
+    if (!parsed) {
+      std::cerr << "errpulsed replay: --format must be one of auto, plain, clog, xlog, cri, "
+                   "docker, not '" << format_name << "'\n";
+      return 2;
+    }
+    format = *parsed;
+  }
+  std::vector<std::pair<std::string, std::string>> formats;  // file -> decided format
+  std::vector<int> buffered;  // in-memory copies of pipes (Readable())
   const Catalog& catalog = *setup->catalog;
   SourceCounts counts(catalog.size(), setup->config.max_unknown_codes);
   TailStats stats;
-  std::vector<char> buffer(static_cast<size_t>(setup->config.max_line_bytes) + (1 << 20));
+  ReadBuffers buffers;
+  buffers.raw.resize(static_cast<size_t>(setup->config.max_line_bytes) + (1 << 20));
   const bool alerts = !setup->alerts.empty() && !no_alerts;
   Backtest backtest(setup->alerts, catalog, source_name.empty() ? "replay" : source_name,
                     CurrentYear());
-  const ChunkSink sink = [&](size_t, std::string_view lines) {
+  const ChunkSink sink = [&](size_t, std::string_view lines, const ChunkMeta& meta) {
+    const LineTimes& times = meta.times;
     if (alerts) {
-      CountChunkWith(*scanner, catalog, lines, &counts,
-                     [&](const Match& match) { backtest.OnMatch(match); });
+      CountChunkWith(*scanner, catalog, lines, &counts, [&](const Match& match) {
+        backtest.OnMatch(match, times.empty() ? -1 : times.At(match.line_offset));
+      });
     } else {
       CountChunk(*scanner, catalog, lines, &counts);
     }
@@ -110,15 +180,23 @@ int ReplayCommand(const Args& raw) {
                  static_cast<unsigned long long>(total_bytes >> 20));
   };
   for (const auto& path : args) {
-    FileTailer file(path, 0,
-                    static_cast<size_t>(setup->config.max_line_bytes));
+    std::string error;
+    const std::string readable = Readable(path, &buffered, &error);
+    if (readable.empty()) {
+      std::cerr << "errpulsed replay: " << path << ": " << error << "\n";
+      status = 1;
+      continue;
+    }
+    FileTailer file(readable, 0, static_cast<size_t>(setup->config.max_line_bytes), format);
     if (int err = file.Open(/*at_end=*/false); err != 0) {
       std::cerr << "errpulsed replay: " << path << ": " << std::strerror(err) << "\n";
       status = 1;
       continue;
     }
+    file.DecideFormat(/*complete=*/true);  // the file is read as it is now
+    formats.push_back({path, std::string(LogFormatName(file.format()))});
     FileTailer::ReadStatus rs;
-    while ((rs = file.ReadSome(1 << 20, &buffer, sink, &stats)) ==
+    while ((rs = file.ReadSome(1 << 20, &buffers, sink, &stats)) ==
            FileTailer::ReadStatus::kData) {
       progress(false);
     }
@@ -126,9 +204,10 @@ int ReplayCommand(const Args& raw) {
       std::cerr << "errpulsed replay: " << path << ": read error: " << std::strerror(errno) << "\n";
       status = 1;
     }
-    file.FlushPartial(sink);
+    file.FlushPartial(&buffers, sink, &stats);
   }
   progress(true);
+  for (int fd : buffered) ::close(fd);
   if (alerts) backtest.Finish();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   const double cpu = CpuSeconds() - cpu_start;
@@ -138,6 +217,9 @@ int ReplayCommand(const Args& raw) {
         {"lines", counts.lines},         {"errors", counts.errors},
         {"successes", counts.successes}, {"unknown", counts.unknown_total},
         {"bytes", stats.bytes_read},     {"lines_cut", stats.lines_cut},
+        {"decode_errors", DecodeErrors(stats)},
+        {"encrypted_blocks", stats.encrypted_blocks}, {"seq_gaps", stats.seq_gaps},
+        {"files", FilesJson(formats)},
         {"wall_seconds", wall},          {"cpu_seconds", cpu},
         {"by_code", by_code}};
     if (alerts) {
@@ -179,6 +261,11 @@ int ReplayCommand(const Args& raw) {
                   << " matched lines carried no time of their own: placed at the previous line's)\n";
     }
     std::fflush(stdout);
+    for (const auto& [file, decided] : formats) std::cerr << file << ": format " << decided << "\n";
+    if (const uint64_t damaged = DecodeErrors(stats))
+      std::cerr << damaged << " damaged stretch(es) in compressed or container logs (see above)\n";
+    if (stats.encrypted_blocks)
+      std::cerr << stats.encrypted_blocks << " encrypted xlog block(s) skipped: errpulse has no key\n";
     std::cerr << "replayed " << stats.bytes_read << " bytes in " << wall << " s wall, " << cpu
               << " s cpu (" << (cpu > 0 ? stats.bytes_read / cpu / 1e6 : 0) << " MB/cpu-s, "
               << (cpu > 0 ? counts.lines / cpu : 0) << " lines/cpu-s)\n";

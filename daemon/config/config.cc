@@ -63,7 +63,8 @@ void ReadFileList(YamlReader& reader, const YAML::Node& node, const char* key,
 void ReadSource(YamlReader& reader, const YAML::Node& item, const std::string& base_dir,
                 Config* config) {
   if (!reader.ExpectMap(item, "source")) return;
-  reader.CheckKeys(item, {"name", "paths", "start_at", "rules"}, "source");
+  reader.CheckKeys(item, {"name", "paths", "start_at", "rules", "format", "kubernetes_labels"},
+                   "source");
   SourceConfig source;
   if (auto n = item["name"]) {
     if (auto v = reader.String(n, "name")) {
@@ -94,6 +95,19 @@ void ReadSource(YamlReader& reader, const YAML::Node& item, const std::string& b
       }
     }
   }
+  if (auto n = item["format"]) {
+    if (auto v = reader.String(n, "format")) {
+      if (auto format = ParseLogFormat(*v)) {
+        source.format = *format;
+      } else {
+        reader.Error(n, "format must be one of auto, plain, clog, xlog, cri, docker, not '" +
+                            *v + "'");
+      }
+    }
+  }
+  if (auto n = item["kubernetes_labels"]) {
+    if (auto v = reader.Bool(n, "kubernetes_labels")) source.kubernetes_labels = *v;
+  }
   if (auto n = item["rules"]) {
     if (auto v = reader.StringList(n, "rules")) {
       source.rules = *v;
@@ -105,6 +119,7 @@ void ReadSource(YamlReader& reader, const YAML::Node& item, const std::string& b
 }
 
 void ReadPositive(YamlReader& reader, const YAML::Node& root, const char* key, int64_t* out);
+void ReadCap(YamlReader& reader, const YAML::Node& root, const char* key, int* out);
 void ReadDurationAtLeast(YamlReader& reader, const YAML::Node& root, const char* key,
                          int64_t min_ms, int64_t* out_ms);
 
@@ -194,6 +209,19 @@ void ReadAlerting(YamlReader& reader, const YAML::Node& node, AlertingConfig* ou
     if (auto v = reader.String(n, "host")) out->host = *v;
 }
 
+// A cap on series (distinct unknown codes, containers): 0 to 100000.
+void ReadCap(YamlReader& reader, const YAML::Node& root, const char* key, int* out) {
+  if (auto n = root[key]) {
+    if (auto v = reader.Int(n, key)) {
+      if (*v < 0 || *v > 100000) {
+        reader.Error(n, std::string(key) + " must be between 0 and 100000");
+      } else {
+        *out = static_cast<int>(*v);
+      }
+    }
+  }
+}
+
 void ReadPositive(YamlReader& reader, const YAML::Node& root, const char* key,
                   int64_t* out) {
   if (auto n = root[key]) {
@@ -228,7 +256,7 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
                    {"listen", "state_dir", "catalog", "rules", "sources",
                     "max_unknown_codes", "poll_interval", "rescan_interval", "max_line_bytes",
                     "read_chunk_bytes", "log_level", "commit_interval", "on_corrupt_state",
-                    "max_open_files", "scan_threads", "alerts", "alerting"},
+                    "max_open_files", "scan_threads", "alerts", "alerting", "max_containers"},
                    "config");
   if (auto n = root["listen"]) {
     if (auto v = reader.String(n, "listen")) {
@@ -243,15 +271,8 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
     ReadFileList(reader, n, "catalog", base_dir, &config->catalog_files, diagnostics);
   if (auto n = root["rules"])
     ReadFileList(reader, n, "rules", base_dir, &config->rule_files, diagnostics);
-  if (auto n = root["max_unknown_codes"]) {
-    if (auto v = reader.Int(n, "max_unknown_codes")) {
-      if (*v < 0 || *v > 100000) {
-        reader.Error(n, "max_unknown_codes must be between 0 and 100000");
-      } else {
-        config->max_unknown_codes = static_cast<int>(*v);
-      }
-    }
-  }
+  ReadCap(reader, root, "max_unknown_codes", &config->max_unknown_codes);
+  ReadCap(reader, root, "max_containers", &config->max_containers);
   ReadDurationAtLeast(reader, root, "poll_interval", 100, &config->poll_interval_ms);
   ReadDurationAtLeast(reader, root, "rescan_interval", 100, &config->rescan_interval_ms);
   if (auto n = root["commit_interval"]) {

@@ -12,6 +12,7 @@
 
 #include "alert/alert_rule.h"
 #include "common/diagnostic.h"
+#include "common/log_format.h"
 
 namespace errpulse {
 
@@ -21,6 +22,11 @@ struct SourceConfig {
   std::string name;
   std::vector<std::string> paths;  // files or globs, absolute
   bool start_at_end = true;        // `start_at: end` (default) or `beginning`
+  // How files' bytes become lines (tail/log_format.h); auto decides per file.
+  LogFormat format = LogFormat::kAuto;
+  // Container logs: count per (namespace, pod, container) too, from each
+  // file's name (tail/container_labels.h).
+  bool kubernetes_labels = false;
   // Names of the extraction rules that apply; empty means all of them.
   std::vector<std::string> rules;
   std::vector<Diagnostic> rule_positions;  // where each name was written
@@ -53,6 +59,7 @@ struct Config {
   std::vector<std::string> catalog_files;
   std::vector<std::string> rule_files;
   int max_unknown_codes = 100;        // distinct unknown codes per source
+  int max_containers = 100;           // kubernetes_labels: containers per source
   int64_t poll_interval_ms = 2000;    // safety-net stat poll
   // Where inotify sees every change (watched directories on local
   // filesystems), the full stat poll runs only this often; never more often

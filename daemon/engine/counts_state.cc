@@ -37,4 +37,25 @@ void RestoreCounts(const Catalog& catalog, const SourceState& state, SourceCount
   }
 }
 
+void SaveContainers(const ContainerCounts& counts, SourceState* state) {
+  state->containers.clear();
+  for (const auto& t : counts.tallies()) {
+    ContainerState c{t.labels.namespace_name, t.labels.pod, t.labels.container, t.lines,
+                     t.successes, {}};
+    for (const auto& [code, n] : t.errors) c.by_code[code] = n;
+    state->containers.push_back(std::move(c));
+  }
+}
+
+void RestoreContainers(const SourceState& state, ContainerCounts* counts) {
+  for (const auto& c : state.containers) {
+    ContainerLabels labels{c.namespace_name, c.pod, c.container,
+                           c.namespace_name + "\n" + c.pod + "\n" + c.container};
+    ContainerTally* tally = counts->Find(labels);
+    tally->lines += c.lines;
+    tally->successes += c.successes;
+    for (const auto& [code, n] : c.by_code) tally->AddErrors(code, n);
+  }
+}
+
 }  // namespace errpulse

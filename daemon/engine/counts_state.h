@@ -7,6 +7,7 @@
 #pragma once
 
 #include "classify/catalog.h"
+#include "engine/container_counts.h"
 #include "engine/source_counts.h"
 #include "state/snapshot.h"
 
@@ -16,5 +17,10 @@ void SaveCounts(const Catalog& catalog, const SourceCounts& counts, SourceState*
 
 // `counts` must be freshly constructed for `catalog`.
 void RestoreCounts(const Catalog& catalog, const SourceState& state, SourceCounts* counts);
+
+// The per-container counts of a kubernetes_labels source.
+void SaveContainers(const ContainerCounts& counts, SourceState* state);
+// `counts` must be fresh; containers past its cap fold into "other".
+void RestoreContainers(const SourceState& state, ContainerCounts* counts);
 
 }  // namespace errpulse

@@ -26,11 +26,15 @@ Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> set
       setup_(std::move(setup)),
       counts_(setup_->config.sources.size(),
               SourceCounts(setup_->catalog->size(), setup_->config.max_unknown_codes)),
+      containers_(setup_->config.sources.size(),
+                  ContainerCounts(static_cast<size_t>(setup_->config.max_containers))),
       split_counter_(static_cast<int>(setup_->config.scan_threads)),
       exporter_(setup_->catalog, SourceNames(setup_->config)),
       tailer_(
           io, setup_->config,
-          [this](size_t source, std::string_view lines) { OnChunk(source, lines); },
+          [this](size_t source, std::string_view lines, const ChunkMeta& meta) {
+            OnChunk(source, lines, meta);
+          },
           [this] { OnRoundDone(); }),
       store_(setup_->config.state_dir),
       commit_timer_(io),
@@ -128,6 +132,7 @@ std::vector<SourceStart> Pipeline::ResumeFrom(Snapshot snapshot) {
       continue;
     }
     RestoreCounts(*setup_->catalog, saved, &counts_[s]);
+    RestoreContainers(saved, &containers_[s]);
     tailer_.RestoreStats(s, saved.tail);
     starts[s].mode = SourceStart::Mode::kResume;
     starts[s].files = std::move(saved.files);
@@ -205,19 +210,30 @@ std::string Pipeline::AlertsJson() const {
   return alerts_json_;
 }
 
-void Pipeline::OnChunk(size_t source, std::string_view lines) {
-  if (!alerting_) {
-    split_counter_.CountChunk(*setup_->scanners[source], *setup_->catalog, lines,
-                              &counts_[source], [](const Match&) {});
+void Pipeline::OnChunk(size_t source, std::string_view lines, const ChunkMeta& meta) {
+  SourceCounts* counts = &counts_[source];
+  // A container log (kubernetes_labels): its container's tally too, found
+  // once per chunk.
+  ContainerTally* tally = meta.labels ? containers_[source].Find(*meta.labels) : nullptr;
+  const uint64_t lines_before = counts->lines;
+  if (!alerting_ && !tally) {
+    split_counter_.CountChunk(*setup_->scanners[source], *setup_->catalog, lines, counts,
+                              [](const Match&) {});
     return;
   }
-  const int64_t now = WallClockMs();
+  const int64_t now = alerting_ ? WallClockMs() : 0;
   const std::string& name = setup_->config.sources[source].name;
-  split_counter_.CountChunk(*setup_->scanners[source], *setup_->catalog, lines,
-                            &counts_[source], [&](const Match& match) {
-                              alerting_->Observe(name, match, now);
+  split_counter_.CountChunk(*setup_->scanners[source], *setup_->catalog, lines, counts,
+                            [&](const Match& match) {
+                              if (tally) tally->Record(match.code);
+                              if (!alerting_) return;
+                              // The envelope's time (cri, docker), else the line's own.
+                              const int64_t envelope =
+                                  meta.times.empty() ? -1 : meta.times.At(match.line_offset);
+                              alerting_->Observe(name, match, now, envelope);
                               alert_events_pending_ = true;
                             });
+  if (tally) tally->lines += counts->lines - lines_before;
 }
 
 uint64_t Pipeline::ChangeSignature() const {
@@ -227,7 +243,8 @@ uint64_t Pipeline::ChangeSignature() const {
   for (size_t s = 0; s < counts_.size(); ++s) {
     const TailStats& t = tailer_.stats()[s];
     signature += counts_[s].lines + t.bytes_read + t.read_errors + t.lines_cut + t.rotations +
-                 t.truncations + t.files_lost;
+                 t.truncations + t.files_lost + t.encrypted_blocks + t.seq_gaps;
+    for (uint64_t n : t.decode_errors) signature += n;
   }
   return signature;
 }
@@ -263,6 +280,7 @@ Snapshot Pipeline::TakeSnapshot() const {
     SourceState state;
     state.name = config.sources[s].name;
     SaveCounts(*setup_->catalog, counts_[s], &state);
+    SaveContainers(containers_[s], &state);
     state.tail = CommittedTail(s);
     state.files = tailer_.Records(s);
     const auto& known = tailer_.KnownFiles(s);
@@ -303,6 +321,7 @@ TailStats Pipeline::CommittedTail(size_t source) const {
 void Pipeline::PublishCommitted() {
   for (size_t s = 0; s < counts_.size(); ++s) {
     exporter_.Publish(s, counts_[s]);
+    if (!containers_[s].tallies().empty()) exporter_.PublishContainers(s, containers_[s]);
     exporter_.PublishTailCounters(s, CommittedTail(s));
     exporter_.PublishTailGauges(s, tailer_.stats()[s]);
   }

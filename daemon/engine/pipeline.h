@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "alert/dispatcher.h"
+#include "engine/container_counts.h"
 #include "engine/setup.h"
 #include "engine/split_counter.h"
 #include "engine/source_counts.h"
@@ -76,7 +77,7 @@ class Pipeline {
   std::vector<SourceStart> Restore(const Snapshot* handed_over);
   std::vector<SourceStart> ResumeFrom(Snapshot snapshot);
   Snapshot TakeSnapshot() const;
-  void OnChunk(size_t source, std::string_view lines);
+  void OnChunk(size_t source, std::string_view lines, const ChunkMeta& meta);
   void OnRoundDone();
   Snapshot Commit();
   void PublishCommitted();
@@ -89,6 +90,7 @@ class Pipeline {
   boost::asio::io_context& io_;
   std::shared_ptr<const Setup> setup_;
   std::vector<SourceCounts> counts_;
+  std::vector<ContainerCounts> containers_;  // per source; used by kubernetes_labels sources
   SplitCounter split_counter_;  // matches big chunks on two threads
   Exporter exporter_;
   Tailer tailer_;

@@ -27,6 +27,14 @@ Exporter::Exporter(std::shared_ptr<const Catalog> catalog,
                  .Name("errpulse_errors_total")
                  .Help("Log lines that reported an error code, by source and code.")
                  .Register(r);
+  container_lines_ = &BuildCounter().Name("errpulse_container_lines_total")
+                          .Help("Log lines read, by source and Kubernetes container (sources "
+                                "with kubernetes_labels; past max_containers: \"other\").")
+                          .Register(r);
+  container_errors_ = &BuildCounter().Name("errpulse_container_errors_total")
+                           .Help("Log lines that reported an error code, by source, Kubernetes "
+                                 "container and code (sources with kubernetes_labels).")
+                           .Register(r);
   auto& lines = BuildCounter().Name("errpulse_lines_total")
                     .Help("Log lines read, by source.").Register(r);
   auto& successes = BuildCounter().Name("errpulse_successes_total")
@@ -51,6 +59,18 @@ Exporter::Exporter(std::shared_ptr<const Catalog> catalog,
                          .Help("Files gone before they were read to the end (deleted, or rotated "
                                "and compressed while errpulse was stopped).")
                          .Register(r);
+  auto& decode_errors = BuildCounter().Name("errpulse_decode_errors_total")
+                            .Help("Damaged stretches in compressed SDK logs or container logs "
+                                  "(skipped to the next point decoding can resume), by source "
+                                  "and format.")
+                            .Register(r);
+  auto& encrypted = BuildCounter().Name("errpulse_xlog_encrypted_blocks_total")
+                        .Help("Encrypted .xlog blocks skipped (errpulse has no key), by source.")
+                        .Register(r);
+  auto& seq_gaps = BuildCounter().Name("errpulse_xlog_seq_gaps_total")
+                       .Help("Jumps in .xlog block sequence numbers (blocks the writer lost), "
+                             "by source.")
+                       .Register(r);
   last_commit_ = &BuildGauge().Name("errpulse_state_last_commit_timestamp_seconds")
                       .Help("When counts and offsets were last committed to the state file.")
                       .Register(r).Add({});
@@ -97,6 +117,11 @@ Exporter::Exporter(std::shared_ptr<const Catalog> catalog,
     h.rotations = &rotations.Add(labels);
     h.truncations = &truncations.Add(labels);
     h.files_lost = &files_lost.Add(labels);
+    for (LogFormat f : {LogFormat::kClog, LogFormat::kXlog, LogFormat::kCri, LogFormat::kDocker})
+      h.decode_errors[static_cast<size_t>(f)] =
+          &decode_errors.Add({{"source", name}, {"format", std::string(LogFormatName(f))}});
+    h.encrypted_blocks = &encrypted.Add(labels);
+    h.seq_gaps = &seq_gaps.Add(labels);
     h.files_open = &files_open.Add(labels);
     h.lag_bytes = &lag.Add(labels);
     // Every catalogued code exists from the start at 0, so increase() and
@@ -144,6 +169,32 @@ void Exporter::PublishTailCounters(size_t source, const TailStats& stats) {
   Sync(h.rotations, stats.rotations);
   Sync(h.truncations, stats.truncations);
   Sync(h.files_lost, stats.files_lost);
+  for (size_t f = 0; f < kLogFormatCount; ++f)
+    if (h.decode_errors[f]) Sync(h.decode_errors[f], stats.decode_errors[f]);
+  Sync(h.encrypted_blocks, stats.encrypted_blocks);
+  Sync(h.seq_gaps, stats.seq_gaps);
+}
+
+void Exporter::PublishContainers(size_t source, const ContainerCounts& counts) {
+  SourceHandles& h = sources_[source];
+  const auto& tallies = counts.tallies();
+  for (size_t i = 0; i < tallies.size(); ++i) {
+    const ContainerTally& t = tallies[i];
+    const prometheus::Labels labels = {{"source", h.name},
+                                       {"namespace", t.labels.namespace_name},
+                                       {"pod", t.labels.pod},
+                                       {"container", t.labels.container}};
+    if (i == h.containers.size()) h.containers.push_back({&container_lines_->Add(labels), {}});
+    SourceHandles::Container& c = h.containers[i];
+    Sync(c.lines, t.lines);
+    while (c.errors.size() < t.errors.size()) {
+      const int64_t code = t.errors[c.errors.size()].first;
+      prometheus::Labels with_code = labels;
+      with_code["code"] = code == kOtherCode ? "other" : std::to_string(code);
+      c.errors.push_back(&container_errors_->Add(with_code));
+    }
+    for (size_t e = 0; e < t.errors.size(); ++e) Sync(c.errors[e], t.errors[e].second);
+  }
 }
 
 void Exporter::PublishTailGauges(size_t source, const TailStats& stats) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "classify/catalog.h"
+#include "engine/container_counts.h"
 #include "engine/source_counts.h"
 #include "tail/tail_stats.h"
 
@@ -33,6 +34,8 @@ class Exporter {
   // Pipeline thread only. Counters: call with committed values only.
   void Publish(size_t source, const SourceCounts& counts);
   void PublishTailCounters(size_t source, const TailStats& stats);
+  // kubernetes_labels sources: per container (committed values only).
+  void PublishContainers(size_t source, const ContainerCounts& counts);
   // Gauges (files open, lag): current values, any time.
   void PublishTailGauges(size_t source, const TailStats& stats);
   // Alerting: instances per (alertname, state); one receiver's deliveries.
@@ -61,8 +64,18 @@ class Exporter {
     prometheus::Counter* rotations = nullptr;
     prometheus::Counter* truncations = nullptr;
     prometheus::Counter* files_lost = nullptr;
+    // By LogFormat; only the decoded formats have one.
+    std::array<prometheus::Counter*, kLogFormatCount> decode_errors{};
+    prometheus::Counter* encrypted_blocks = nullptr;
+    prometheus::Counter* seq_gaps = nullptr;
     prometheus::Gauge* files_open = nullptr;
     prometheus::Gauge* lag_bytes = nullptr;
+    // Parallel to ContainerCounts::tallies(): created as containers appear.
+    struct Container {
+      prometheus::Counter* lines = nullptr;
+      std::vector<prometheus::Counter*> errors;  // parallel to the tally's errors
+    };
+    std::vector<Container> containers;
   };
 
   prometheus::Counter& UnknownCounter(const SourceHandles& h, const std::string& code,
@@ -71,6 +84,8 @@ class Exporter {
   std::shared_ptr<const Catalog> catalog_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* errors_;
+  prometheus::Family<prometheus::Counter>* container_lines_;
+  prometheus::Family<prometheus::Counter>* container_errors_;
   std::vector<SourceHandles> sources_;
   prometheus::Family<prometheus::Gauge>* alerts_ = nullptr;
   prometheus::Family<prometheus::Counter>* notifications_ = nullptr;

@@ -21,14 +21,24 @@ uint64_t Fnv1a(std::string_view data) {
   return hash;
 }
 
+// Fields a plain-text set-up never uses are written only when set, so such
+// a state file reads the same as before decoded formats existed.
 json TailToJson(const TailStats& t) {
-  return {{"bytes_read", t.bytes_read},   {"read_errors", t.read_errors},
-          {"lines_cut", t.lines_cut},     {"rotations", t.rotations},
-          {"truncations", t.truncations}, {"files_lost", t.files_lost}};
+  json j = {{"bytes_read", t.bytes_read},   {"read_errors", t.read_errors},
+            {"lines_cut", t.lines_cut},     {"rotations", t.rotations},
+            {"truncations", t.truncations}, {"files_lost", t.files_lost}};
+  json decode_errors = json::object();
+  for (size_t f = 0; f < t.decode_errors.size(); ++f)
+    if (t.decode_errors[f])
+      decode_errors[std::string(LogFormatName(static_cast<LogFormat>(f)))] = t.decode_errors[f];
+  if (!decode_errors.empty()) j["decode_errors"] = decode_errors;
+  if (t.encrypted_blocks) j["encrypted_blocks"] = t.encrypted_blocks;
+  if (t.seq_gaps) j["seq_gaps"] = t.seq_gaps;
+  return j;
 }
 
 json FileToJson(const FileRecord& f) {
-  return {{"path", f.path},
+  json j = {{"path", f.path},
           {"device", f.identity.device},
           {"inode", f.identity.inode},
           {"fingerprint_length", f.fingerprint.length},
@@ -36,6 +46,14 @@ json FileToJson(const FileRecord& f) {
           {"offset", f.offset},
           {"skipping", f.skipping},
           {"retired", f.retired}};
+  // Plain files (the only kind before formats) keep the old record.
+  if (f.format == LogFormat::kPlain) return j;
+  j["format"] = LogFormatName(f.format);
+  if (f.format == LogFormat::kAuto) return j;  // not decided yet: offset as for plain
+  j["decode_skip"] = f.decode_skip;
+  j["counted_offset"] = f.counted_offset;
+  if (f.catch_up_to) j["catch_up_to"] = f.catch_up_to;
+  return j;
 }
 
 // A member that must be a JSON object or array, named in the complaint.
@@ -75,6 +93,16 @@ TailStats TailFromJson(const json& j) {
   t.rotations = Field<uint64_t>(j, "rotations");
   t.truncations = Field<uint64_t>(j, "truncations");
   t.files_lost = Field<uint64_t>(j, "files_lost");
+  if (j.contains("decode_errors")) {
+    for (const auto& [name, n] : Member(j, "decode_errors", /*array=*/false).items()) {
+      const auto format = ParseLogFormat(name);
+      if (!format || !n.is_number_unsigned())
+        throw std::runtime_error("bad entry '" + name + "' in decode_errors");
+      t.decode_errors[static_cast<size_t>(*format)] = n.get<uint64_t>();
+    }
+  }
+  if (j.contains("encrypted_blocks")) t.encrypted_blocks = Field<uint64_t>(j, "encrypted_blocks");
+  if (j.contains("seq_gaps")) t.seq_gaps = Field<uint64_t>(j, "seq_gaps");
   return t;
 }
 
@@ -91,6 +119,20 @@ FileRecord FileFromJson(const json& j) {
   f.offset = Field<uint64_t>(j, "offset");
   f.skipping = Field<bool>(j, "skipping");
   f.retired = Field<bool>(j, "retired");
+  f.format = LogFormat::kPlain;  // a record without a format is a plain file's
+  f.counted_offset = f.offset;
+  if (j.contains("format")) {
+    const std::string name = Field<std::string>(j, "format");
+    const auto format = ParseLogFormat(name);
+    if (!format) throw std::runtime_error("unknown file format '" + name + "'");
+    f.format = *format;
+  }
+  if (f.format != LogFormat::kPlain && f.format != LogFormat::kAuto) {
+    f.decode_skip = Field<uint64_t>(j, "decode_skip");
+    f.counted_offset = Field<uint64_t>(j, "counted_offset");
+    if (j.contains("catch_up_to")) f.catch_up_to = Field<uint64_t>(j, "catch_up_to");
+    if (f.counted_offset < f.offset) throw std::runtime_error("counted_offset is before offset");
+  }
   if (f.path.empty() || f.path[0] != '/') throw std::runtime_error("file path is not absolute");
   return f;
 }
@@ -168,6 +210,17 @@ std::string SerializeSnapshot(const Snapshot& snapshot) {
                        {"tail", TailToJson(s.tail)},
                        {"files", files},
                        {"known", known}});
+    if (!s.containers.empty()) {  // written only when used: older files read the same
+      json containers = json::array();
+      for (const auto& c : s.containers) {
+        json codes = json::array();
+        for (const auto& [code, n] : c.by_code) codes.push_back({code, n});
+        containers.push_back({{"namespace", c.namespace_name}, {"pod", c.pod},
+                              {"container", c.container}, {"lines", c.lines},
+                              {"successes", c.successes}, {"by_code", codes}});
+      }
+      sources.back()["containers"] = containers;
+    }
   }
   json alerts = json::array();
   for (const auto& a : snapshot.alerts) alerts.push_back(AlertToJson(a));
@@ -226,6 +279,23 @@ std::string ParseSnapshot(std::string_view text, Snapshot* out) {
             !jk[1].is_number_unsigned() || jk[0].get<uint64_t>() > kFingerprintBytes)
           return "bad entry in known";
         s.known.push_back({jk[0].get<uint32_t>(), jk[1].get<uint64_t>()});
+      }
+      if (js.contains("containers")) {
+        for (const auto& jc : Member(js, "containers", /*array=*/true)) {
+          ContainerState c;
+          c.namespace_name = Field<std::string>(jc, "namespace");
+          c.pod = Field<std::string>(jc, "pod");
+          c.container = Field<std::string>(jc, "container");
+          c.lines = Field<uint64_t>(jc, "lines");
+          c.successes = Field<uint64_t>(jc, "successes");
+          for (const auto& pair : Member(jc, "by_code", /*array=*/true)) {
+            if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number_integer() ||
+                !pair[1].is_number_unsigned())
+              return "bad entry in a container's by_code";
+            c.by_code[pair[0].get<int64_t>()] = pair[1].get<uint64_t>();
+          }
+          s.containers.push_back(std::move(c));
+        }
       }
       snapshot.sources.push_back(std::move(s));
     }

@@ -23,6 +23,14 @@
 
 namespace errpulse {
 
+// One container's counts (sources with kubernetes_labels).
+struct ContainerState {
+  std::string namespace_name, pod, container;
+  uint64_t lines = 0;
+  uint64_t successes = 0;
+  std::map<int64_t, uint64_t> by_code;  // INT64_MIN: the codes past the per-container cap
+};
+
 struct SourceState {
   std::string name;
   uint64_t lines = 0;
@@ -34,6 +42,7 @@ struct SourceState {
   TailStats tail;                         // the counters (gauges are not kept)
   std::vector<FileRecord> files;
   std::vector<Fingerprint> known;  // files already read to their end
+  std::vector<ContainerState> containers;
 };
 
 struct Snapshot {

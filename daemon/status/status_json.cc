@@ -26,7 +26,8 @@ json SourceJson(const SourceStatus& s) {
                      {"size", f.size},
                      {"lag_bytes", f.lag()},
                      {"rotated", f.rotated},
-                     {"parked", f.parked}});
+                     {"parked", f.parked},
+                     {"format", f.format}});
   const TailStats& t = s.tail;
   return {{"name", s.name},
           {"paths", s.patterns},

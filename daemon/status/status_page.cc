@@ -262,17 +262,18 @@ void SourceSummary(std::string& out, const StatusSnapshot& s) {
 
 void Files(std::string& out, const StatusSnapshot& s) {
   out += "<section id=\"files\"><h2>Files</h2>\n";
-  out += "<table><thead><tr><th>Source</th><th>Path</th><th class=\"n\">Offset</th>"
+  out += "<table><thead><tr><th>Source</th><th>Path</th><th>Format</th><th class=\"n\">Offset</th>"
          "<th class=\"n\">Size</th><th class=\"n\">Lag</th><th>State</th></tr></thead><tbody>\n";
   for (const auto& src : s.sources) {
     if (src.files.empty())
       out += "<tr><td class=\"name\">" + HtmlEscape(src.name) +
-             "</td><td colspan=\"5\" class=\"muted\">no file matches its paths yet</td></tr>\n";
+             "</td><td colspan=\"6\" class=\"muted\">no file matches its paths yet</td></tr>\n";
     const size_t shown = std::min(src.files.size(), kMaxFilesShown);
     for (size_t i = 0; i < shown; ++i) {
       const FileStatus& f = src.files[i];
       out += "<tr><td class=\"name\">" + HtmlEscape(src.name) + "</td>";
       out += "<td class=\"mono path\">" + PathHtml(f.path) + "</td>";
+      out += "<td class=\"mono\">" + HtmlEscape(f.format) + "</td>";
       out += "<td class=\"n mono\" data-offset=\"" + std::to_string(f.offset) + "\">" +
              GroupDigits(f.offset) + "</td>";
       out += "<td class=\"n mono\">" + GroupDigits(f.size) + "</td>";
@@ -283,7 +284,7 @@ void Files(std::string& out, const StatusSnapshot& s) {
       out += "</td></tr>\n";
     }
     if (src.files.size() > shown)
-      out += "<tr><td class=\"name\">" + HtmlEscape(src.name) + "</td><td colspan=\"5\" "
+      out += "<tr><td class=\"name\">" + HtmlEscape(src.name) + "</td><td colspan=\"6\" "
              "class=\"muted\">and " + GroupDigits(src.files.size() - shown) +
              " more (all in /api/v1/status)</td></tr>\n";
   }

@@ -25,7 +25,8 @@ SourceStatus SourceOf(const SourceConfig& config, const SourceCounts& counts,
   source.successes = counts.successes;
   source.tail = tail;
   for (auto& f : followed)
-    source.files.push_back({std::move(f.path), f.offset, f.size, f.retired, f.parked});
+    source.files.push_back({std::move(f.path), f.offset, f.size, f.retired, f.parked,
+                            std::string(LogFormatName(f.format))});
   std::sort(source.files.begin(), source.files.end(),
             [](const FileStatus& a, const FileStatus& b) {
               return a.rotated != b.rotated ? !a.rotated : a.path < b.path;

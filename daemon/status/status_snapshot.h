@@ -26,6 +26,7 @@ struct FileStatus {
   uint64_t size = 0;    // size when last looked at
   bool rotated = false; // rotated away, being read to its end
   bool parked = false;  // closed for max_open_files
+  std::string format;   // as decided (format: auto), e.g. "clog"; "auto" until then
   uint64_t lag() const { return size > offset ? size - offset : 0; }
 };
 

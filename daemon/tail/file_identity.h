@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/log_format.h"
+
 namespace errpulse {
 
 // How many leading bytes are fingerprinted. A file shorter than this is
@@ -48,9 +50,19 @@ struct FileRecord {
   std::string path;      // where it was last seen
   FileIdentity identity;
   Fingerprint fingerprint;
-  uint64_t offset = 0;   // first byte not yet counted (start of a partial line)
+  // Plain files: the first byte not yet counted (start of a partial line).
+  // Decoded formats: where a fresh decoder resumes (see line_decoder.h).
+  uint64_t offset = 0;
   bool skipping = false; // inside a cut line: skip to the next newline first
   bool retired = false;  // rotated away, being read to its end
+  LogFormat format = LogFormat::kPlain;  // as decided; kAuto: not decided yet
+  // Decoded formats only (line_decoder.h's DecoderPosition):
+  uint64_t decode_skip = 0;     // what the decoder suppresses after resuming
+  uint64_t counted_offset = 0;  // raw bytes the bytes_read counter has counted
+  // Opened at its end (start_at: end): decode from `offset` up to
+  // `catch_up_to`, counting nothing, to reach that end with the decoder's
+  // state (an inflater cannot start in the middle of its stream).
+  uint64_t catch_up_to = 0;
 };
 
 }  // namespace errpulse

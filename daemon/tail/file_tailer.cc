@@ -4,14 +4,57 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
 namespace errpulse {
 
-FileTailer::FileTailer(std::string path, size_t source, size_t max_line_bytes)
-    : path_(std::move(path)), source_(source), splitter_(max_line_bytes) {}
+FileTailer::FileTailer(std::string path, size_t source, size_t max_line_bytes, LogFormat format)
+    : path_(std::move(path)),
+      source_(source),
+      splitter_(max_line_bytes),
+      max_line_bytes_(max_line_bytes),
+      configured_(format),
+      format_(LogFormat::kAuto) {
+  if (format != LogFormat::kAuto) SetFormat(format);
+}
+
+void FileTailer::SetFormat(LogFormat format) {
+  format_ = format;
+  decoder_ = MakeLineDecoder(format, path_, max_line_bytes_);
+}
+
+ssize_t FileTailer::ReadAt(char* into, size_t size, uint64_t offset) const {
+  ssize_t n;
+  do {
+    n = ::pread(fd_, into, size, static_cast<off_t>(offset));
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
+bool FileTailer::DecideFormat(bool complete) {
+  if (format_ != LogFormat::kAuto) return true;
+  if (fd_ < 0) return false;
+  char head[kDetectBytes];
+  const ssize_t n = ReadAt(head, sizeof(head), 0);
+  if (n < 0) return false;
+  const auto decided = DetectFormat(path_, std::string_view(head, static_cast<size_t>(n)), complete);
+  if (!decided) return false;
+  SetFormat(*decided);
+  spdlog::info("{}: format {} (decided by format: auto)", path_, LogFormatName(*decided));
+  if (decoder_ && read_offset_ > 0) {
+    // Opened at its end while undecided: decode up to there, counting nothing.
+    catch_up_to_ = read_offset_;
+    counted_floor_ = std::max(counted_floor_, read_offset_);
+    read_offset_ = 0;
+    splitter_.Reset();
+  }
+  return true;
+}
 
 FileTailer::~FileTailer() {
   if (fd_ >= 0) ::close(fd_);
@@ -32,7 +75,10 @@ int FileTailer::Open(bool at_end) {
   real_path_ = real ? real : path_;
   std::free(real);
   ComputeFingerprint(fd_, static_cast<uint64_t>(st.st_size), &fingerprint_);
-  if (at_end && st.st_size > 0) {
+  if (format_ == LogFormat::kAuto) DecideFormat(/*complete=*/false);
+  if (at_end && st.st_size > 0 && decoder_) {
+    catch_up_to_ = counted_floor_ = static_cast<uint64_t>(st.st_size);
+  } else if (at_end && st.st_size > 0) {
     read_offset_ = static_cast<uint64_t>(st.st_size);
     char last = '\n';
     if (::pread(fd_, &last, 1, st.st_size - 1) == 1 && last != '\n') splitter_.set_skipping(true);
@@ -41,16 +87,58 @@ int FileTailer::Open(bool at_end) {
 }
 
 int FileTailer::OpenAt(uint64_t offset, bool skipping) {
+  FileRecord record;
+  record.format = format_ == LogFormat::kAuto ? configured_ : format_;
+  record.offset = record.counted_offset = offset;
+  record.skipping = skipping;
+  if (record.format != LogFormat::kPlain && record.format != LogFormat::kAuto && offset > 0) {
+    // A decoder cannot start in the middle: catch up to the offset.
+    record.catch_up_to = offset;
+    record.offset = record.counted_offset = 0;
+  }
+  return OpenAt(record);
+}
+
+int FileTailer::OpenAt(const FileRecord& record) {
+  LogFormat format = record.format;
+  if (configured_ != LogFormat::kAuto && format != LogFormat::kAuto && format != configured_) {
+    spdlog::warn("{}: its format was {} and is now configured as {}: reading it from the "
+                 "beginning", path_, LogFormatName(format), LogFormatName(configured_));
+    FileRecord fresh;
+    fresh.format = configured_;
+    return OpenAt(fresh);
+  }
+  if (format != LogFormat::kAuto && format != format_) SetFormat(format);
   if (int err = Open(/*at_end=*/false); err != 0) return err;
-  read_offset_ = offset;
-  splitter_.set_skipping(skipping);
+  if (record.format == LogFormat::kAuto && decoder_) {
+    // Not decided when committed (opened at its end), decided now: decode
+    // up to that end, counting nothing.
+    catch_up_to_ = counted_floor_ = record.offset;
+    return 0;
+  }
+  read_offset_ = record.offset;
+  catch_up_to_ = record.catch_up_to;
+  counted_floor_ = std::max(record.counted_offset, record.catch_up_to);
+  if (decoder_) {
+    decoder_->Resume({record.offset, record.decode_skip, record.counted_offset, record.skipping});
+  } else {
+    splitter_.set_skipping(record.skipping);
+  }
   return 0;
 }
 
 void FileTailer::Restart() {
   read_offset_ = 0;
+  catch_up_to_ = counted_floor_ = 0;
   splitter_.Reset();
   fingerprint_ = {};
+  // The content was rewritten: decide its format again.
+  if (configured_ == LogFormat::kAuto) {
+    format_ = LogFormat::kAuto;
+    decoder_.reset();
+  } else if (decoder_) {
+    decoder_->Reset();
+  }
 }
 
 void FileTailer::Park() {
@@ -109,20 +197,36 @@ FileRecord FileTailer::Record(bool retired) const {
   record.path = retired ? real_path_ : path_;
   record.identity = identity_;
   record.fingerprint = fingerprint_;
-  record.offset = read_offset_ - splitter_.pending_bytes();
-  record.skipping = splitter_.skipping();
   record.retired = retired;
+  record.format = format_;
+  if (!decoder_) {
+    record.offset = read_offset_ - splitter_.pending_bytes();
+    record.counted_offset = record.offset;
+    record.skipping = splitter_.skipping();
+    return record;
+  }
+  const DecoderPosition position = decoder_->Position();
+  record.offset = position.resume_offset;
+  record.decode_skip = position.skip;
+  record.skipping = position.skipping;
+  record.counted_offset = std::max(position.counted_offset, counted_floor_);
+  if (read_offset_ < catch_up_to_) record.catch_up_to = catch_up_to_;
   return record;
 }
 
-FileTailer::ReadStatus FileTailer::ReadSome(size_t max_bytes, std::vector<char>* buffer,
+uint64_t FileTailer::pending_bytes() const {
+  const uint64_t counted = Record(false).counted_offset;
+  return read_offset_ > counted ? read_offset_ - counted : 0;
+}
+
+FileTailer::ReadStatus FileTailer::ReadSome(size_t max_bytes, ReadBuffers* buffers,
                                             const ChunkSink& sink, TailStats* stats) {
-  char* data = buffer->data();
+  if (format_ == LogFormat::kAuto && !DecideFormat(/*complete=*/false))
+    return ReadStatus::kEndOfFile;  // too few bytes to tell yet
+  if (decoder_) return ReadDecoded(max_bytes, buffers, sink, stats);
+  char* data = buffers->raw.data();
   const size_t carried = splitter_.LoadPending(data);
-  ssize_t n;
-  do {
-    n = ::pread(fd_, data + carried, max_bytes, static_cast<off_t>(read_offset_));
-  } while (n < 0 && errno == EINTR);
+  const ssize_t n = ReadAt(data + carried, max_bytes, read_offset_);
   if (n <= 0) {
     if (n < 0) ++stats->read_errors;
     return n < 0 ? ReadStatus::kError : ReadStatus::kEndOfFile;
@@ -130,18 +234,60 @@ FileTailer::ReadStatus FileTailer::ReadSome(size_t max_bytes, std::vector<char>*
   if (fingerprint_.length > 0 && !FingerprintMatches(fd_, fingerprint_)) return ReadStatus::kReplaced;
   read_offset_ += static_cast<uint64_t>(n);
   stats->bytes_read += static_cast<uint64_t>(n);
+  ExtendShortFingerprint();
+  splitter_.Split(std::string_view(data, carried + static_cast<size_t>(n)),
+                  [&](std::string_view lines) { sink(source_, lines, ChunkMeta{{}, labels_.get()}); }, stats);
+  return ReadStatus::kData;
+}
+
+FileTailer::ReadStatus FileTailer::ReadDecoded(size_t max_bytes, ReadBuffers* buffers,
+                                               const ChunkSink& sink, TailStats* stats) {
+  const uint64_t at = read_offset_;
+  const bool catching_up = at < catch_up_to_;
+  if (catching_up) max_bytes = static_cast<size_t>(std::min<uint64_t>(max_bytes, catch_up_to_ - at));
+  char* data = buffers->raw.data();
+  const ssize_t n = ReadAt(data, max_bytes, at);
+  if (n <= 0) {
+    if (n < 0) ++stats->read_errors;
+    return n < 0 ? ReadStatus::kError : ReadStatus::kEndOfFile;
+  }
+  if (fingerprint_.length > 0 && !FingerprintMatches(fd_, fingerprint_)) return ReadStatus::kReplaced;
+  read_offset_ += static_cast<uint64_t>(n);
+  // A restart reads again from where the decoder can resume: what was
+  // counted before it is not counted twice.
+  if (read_offset_ > counted_floor_) stats->bytes_read += read_offset_ - std::max(at, counted_floor_);
+  ExtendShortFingerprint();
+  const std::string_view bytes(data, static_cast<size_t>(n));
+  if (catching_up) {
+    decoder_->Feed(at, bytes, &buffers->decoded, [](std::string_view, LineTimes) {}, stats);
+  } else {
+    decoder_->Feed(at, bytes, &buffers->decoded,
+                   [&](std::string_view lines, LineTimes times) {
+                      sink(source_, lines, ChunkMeta{times, labels_.get()});
+                    },
+                   stats);
+  }
+  return ReadStatus::kData;
+}
+
+void FileTailer::ExtendShortFingerprint() {
   // A file fingerprinted while short: extend it now that there is more, so a
   // compressed or copied rotation of it can be recognised after a restart.
   if (fingerprint_.length < kFingerprintBytes && fingerprint_.length < read_offset_ &&
       (fingerprint_.length == 0 || FingerprintMatches(fd_, fingerprint_)))
     ComputeFingerprint(fd_, read_offset_, &fingerprint_);
-  splitter_.Split(std::string_view(data, carried + static_cast<size_t>(n)),
-                  [&](std::string_view lines) { sink(source_, lines); }, stats);
-  return ReadStatus::kData;
 }
 
-void FileTailer::FlushPartial(const ChunkSink& sink) {
-  splitter_.Flush([&](std::string_view line) { sink(source_, line); });
+void FileTailer::FlushPartial(ReadBuffers* buffers, const ChunkSink& sink, TailStats* stats) {
+  if (decoder_) {
+    decoder_->Flush(&buffers->decoded,
+                    [&](std::string_view lines, LineTimes times) {
+                      sink(source_, lines, ChunkMeta{times, labels_.get()});
+                    },
+                    stats);
+    return;
+  }
+  splitter_.Flush([&](std::string_view line) { sink(source_, line, ChunkMeta{{}, labels_.get()}); });
 }
 
 }  // namespace errpulse

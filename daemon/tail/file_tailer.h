@@ -1,16 +1,22 @@
 // FileTailer: one open log file, read from a remembered offset and cut into
-// chunks of complete lines by a LineSplitter (see line_splitter.h for how
-// partial and over-long lines are handled).
+// chunks of complete lines: by a LineSplitter for plain text (see
+// line_splitter.h for how partial and over-long lines are handled), or by a
+// LineDecoder for the SDKs' compressed logs and container runtime logs (see
+// line_decoder.h). `format: auto` is decided here, from the file's name and
+// first bytes (log_format.h), as soon as there are enough of them; until
+// then nothing is read.
 //
 // Started "at end", it skips to the end of the file and, when the last byte is
-// not a newline, also skips the rest of that half-written line.
+// not a newline, also skips the rest of that half-written line. A decoded
+// format cannot start in the middle (an inflater needs its stream from the
+// start), so it decodes up to that end first, counting nothing.
 //
-// Reads go into a buffer the caller lends (one per Tailer, shared by all
-// files), so a thousand open files cost a thousand small pending lines, not a
-// thousand read buffers.
+// Reads go into buffers the caller lends (one set per Tailer, shared by all
+// files), so a thousand open files cost a thousand small pending lines (and,
+// for compressed formats, a thousand inflaters), not a thousand read buffers.
 //
-// Ownership: owns its file descriptor. Not thread-safe; used by the pipeline
-// thread only.
+// Ownership: owns its file descriptor and decoder. Not thread-safe; used by
+// the pipeline thread only.
 #pragma once
 
 #include <sys/stat.h>
@@ -19,22 +25,40 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "tail/container_labels.h"
 #include "tail/file_identity.h"
+#include "tail/line_decoder.h"
 #include "tail/line_splitter.h"
 #include "tail/tail_stats.h"
 
 namespace errpulse {
 
+// What comes with a chunk besides its lines.
+struct ChunkMeta {
+  LineTimes times;  // cri, docker: each line's time from its envelope; else empty
+  // kubernetes_labels: the container the file belongs to; else nullptr.
+  const ContainerLabels* labels = nullptr;
+};
+
 // Receives each chunk of complete lines of a source.
-using ChunkSink = std::function<void(size_t source, std::string_view lines)>;
+using ChunkSink = std::function<void(size_t source, std::string_view lines, const ChunkMeta& meta)>;
+
+// The buffers reads go through: one set per reader, shared by all its files.
+struct ReadBuffers {
+  std::vector<char> raw;      // at least max_line_bytes + the most read at once
+  std::vector<char> decoded;  // decoders' output, grown as needed
+};
 
 class FileTailer {
  public:
-  FileTailer(std::string path, size_t source, size_t max_line_bytes);
+  // `format`: the source's configured format; kAuto decides from the file.
+  FileTailer(std::string path, size_t source, size_t max_line_bytes,
+             LogFormat format = LogFormat::kPlain);
   ~FileTailer();
   FileTailer(const FileTailer&) = delete;
   FileTailer& operator=(const FileTailer&) = delete;
@@ -43,18 +67,29 @@ class FileTailer {
   int Open(bool at_end);
   // Opens the path and resumes at a remembered offset (see FileRecord).
   int OpenAt(uint64_t offset, bool skipping);
+  // Opens the path and resumes where `record` says: its offset and, for a
+  // decoded format, the decoder's position.
+  int OpenAt(const FileRecord& record);
+
+  // format: auto, not decided yet: decide now from the first bytes. With
+  // `complete` (the file will not grow: `replay`, a rotated file), a short
+  // file is decided as it is. Returns whether the format is decided.
+  bool DecideFormat(bool complete);
+  // The decided format; kAuto until then.
+  LogFormat format() const { return format_; }
 
   enum class ReadStatus { kData, kEndOfFile, kError, kReplaced };
-  // Reads up to `max_bytes` into `buffer` (which must hold at least
+  // Reads up to `max_bytes` into `buffers` (raw must hold at least
   // max_line_bytes + max_bytes) and hands complete lines to `sink`.
+  // Returns kEndOfFile while format: auto cannot be decided yet.
   // kReplaced: the file's first bytes changed (truncated and rewritten past
   // our offset): nothing was handed on; the caller restarts the file. The
   // check comes after the read, so bytes read before a rewrite are never
   // taken for new ones.
-  ReadStatus ReadSome(size_t max_bytes, std::vector<char>* buffer, const ChunkSink& sink,
+  ReadStatus ReadSome(size_t max_bytes, ReadBuffers* buffers, const ChunkSink& sink,
                       TailStats* stats);
   // Hands on the partial last line, if any (the file is being let go).
-  void FlushPartial(const ChunkSink& sink);
+  void FlushPartial(ReadBuffers* buffers, const ChunkSink& sink, TailStats* stats);
   // The file shrank below our offset: start again from its beginning.
   void Restart();
   // Whether the file's first bytes are no longer the ones fingerprinted (it
@@ -89,6 +124,11 @@ class FileTailer {
   int fd() const { return fd_; }
   // Bytes consumed from the file (including the pending partial line).
   uint64_t read_offset() const { return read_offset_; }
+  // The container the file belongs to (kubernetes_labels), handed on with
+  // every chunk.
+  void set_labels(std::shared_ptr<const ContainerLabels> labels) { labels_ = std::move(labels); }
+  // Bytes counted in bytes_read that a restart from Record() reads again.
+  uint64_t pending_bytes() const;
 
   // Scheduling state, owned by the Tailer.
   bool queued = false;
@@ -110,8 +150,26 @@ class FileTailer {
   } checked_;
   FileIdentity identity_;
   Fingerprint fingerprint_;
+  // The decoded-format half of ReadSome().
+  ReadStatus ReadDecoded(size_t max_bytes, ReadBuffers* buffers, const ChunkSink& sink,
+                         TailStats* stats);
+  void ExtendShortFingerprint();
+  // Sets the decided format (and makes its decoder).
+  void SetFormat(LogFormat format);
+  // pread that retries EINTR.
+  ssize_t ReadAt(char* into, size_t size, uint64_t offset) const;
+
   uint64_t read_offset_ = 0;
   LineSplitter splitter_;
+  size_t max_line_bytes_;
+  const LogFormat configured_;  // the source's format: kAuto, or fixed
+  LogFormat format_;            // decided; kAuto until then
+  std::unique_ptr<LineDecoder> decoder_;  // decoded formats only
+  // Decoded formats: opened at its end, the decoder catches up to here
+  // counting nothing; bytes_read counts raw bytes from counted_floor_ on.
+  uint64_t catch_up_to_ = 0;
+  uint64_t counted_floor_ = 0;
+  std::shared_ptr<const ContainerLabels> labels_;
 };
 
 }  // namespace errpulse

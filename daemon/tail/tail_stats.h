@@ -4,7 +4,10 @@
 // Not thread-safe: written and read on the pipeline thread only.
 #pragma once
 
+#include <array>
 #include <cstdint>
+
+#include "common/log_format.h"
 
 namespace errpulse {
 
@@ -15,6 +18,12 @@ struct TailStats {
   uint64_t rotations = 0;     // the path now names another file
   uint64_t truncations = 0;   // the file shrank under us, or was rewritten
   uint64_t files_lost = 0;    // gone before being read to the end (while stopped)
+  // Decoded formats (line_decoder.h): damaged stretches, by LogFormat index;
+  // xlog blocks skipped because they are encrypted (no key); xlog sequence
+  // numbers that jumped (blocks lost by the writer).
+  std::array<uint64_t, kLogFormatCount> decode_errors{};
+  uint64_t encrypted_blocks = 0;
+  uint64_t seq_gaps = 0;
   int64_t files_open = 0;     // gauge
   int64_t lag_bytes = 0;      // gauge: bytes written but not yet read
 };

@@ -37,6 +37,23 @@ int64_t Tailer::NowMs() const {
       .count();
 }
 
+std::shared_ptr<FileTailer> Tailer::MakeFile(const std::string& path, size_t source) const {
+  const SourceConfig& config = config_.sources[source];
+  auto file = std::make_shared<FileTailer>(path, source,
+                                           static_cast<size_t>(config_.max_line_bytes),
+                                           config.format);
+  if (config.kubernetes_labels) {
+    if (auto labels = ContainerLabelsFromPath(path)) {
+      file->set_labels(std::make_shared<const ContainerLabels>(std::move(*labels)));
+    } else {
+      spdlog::warn("source '{}': {} is not named like a container log (<pod>_<namespace>_"
+                   "<container>-<id>.log, or pods/<namespace>_<pod>_<uid>/<container>/N.log): "
+                   "counted without container labels", config.name, path);
+    }
+  }
+  return file;
+}
+
 void Tailer::RestoreStats(size_t source, const TailStats& stats) { stats_[source] = stats; }
 
 std::vector<FileRecord> Tailer::Records(size_t source) const {
@@ -51,7 +68,8 @@ std::vector<FileRecord> Tailer::Records(size_t source) const {
 std::vector<FollowedFile> Tailer::Followed(size_t source) const {
   std::vector<FollowedFile> files;
   auto add = [&](const FileTailer& file, bool retired) {
-    files.push_back({file.path(), file.read_offset(), file.known_size, retired, file.parked()});
+    files.push_back({file.path(), file.read_offset(), file.known_size, retired, file.parked(),
+                     file.format()});
   };
   for (const auto& [key, file] : active_)
     if (key.first == source) add(*file, /*retired=*/false);
@@ -63,15 +81,15 @@ std::vector<FollowedFile> Tailer::Followed(size_t source) const {
 uint64_t Tailer::PendingBytes(size_t source) const {
   uint64_t pending = 0;
   for (const auto& [key, file] : active_)
-    if (key.first == source) pending += file->read_offset() - file->Record(false).offset;
+    if (key.first == source) pending += file->pending_bytes();
   for (const auto& file : retired_)
-    if (file->source() == source) pending += file->read_offset() - file->Record(true).offset;
+    if (file->source() == source) pending += file->pending_bytes();
   return pending;
 }
 
 void Tailer::Start(const std::vector<SourceStart>& starts) {
   started_wall_ms_ = WallClockMs();
-  buffer_.resize(static_cast<size_t>(config_.max_line_bytes + config_.read_chunk_bytes));
+  buffers_.raw.resize(static_cast<size_t>(config_.max_line_bytes + config_.read_chunk_bytes));
   inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd_ < 0) {
     spdlog::warn("inotify unavailable ({}); following files by polling every {} ms",
@@ -212,8 +230,7 @@ void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) 
   }
   if (active_.count(key)) return;  // Reattach() above found it still there
   MakeRoom(1);
-  auto file = std::make_shared<FileTailer>(path, source,
-                                           static_cast<size_t>(config_.max_line_bytes));
+  auto file = MakeFile(path, source);
   const bool at_end = new_at_end;
   if (int err = file->Open(at_end); err != 0) {
     if (err == ENOENT) {  // renamed away again between stat() and open(): a rotation
@@ -294,7 +311,7 @@ void Tailer::Drain() {
     }
     if (!file->is_open()) continue;
     TailStats& stats = stats_[file->source()];
-    auto status = file->ReadSome(static_cast<size_t>(config_.read_chunk_bytes), &buffer_, sink_,
+    auto status = file->ReadSome(static_cast<size_t>(config_.read_chunk_bytes), &buffers_, sink_,
                                  &stats);
     if (status == FileTailer::ReadStatus::kData) {
       file->last_growth_ms = now;

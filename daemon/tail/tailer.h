@@ -79,6 +79,7 @@ struct FollowedFile {
   uint64_t size = 0;    // size when last looked at (every read, and the polls)
   bool retired = false; // rotated away, being read to its end
   bool parked = false;  // closed for max_open_files, reopened when it grows
+  LogFormat format = LogFormat::kAuto;  // as decided; kAuto: not yet
 };
 
 class Tailer {
@@ -167,9 +168,10 @@ class Tailer {
   void CatchUpRotated(size_t source, int64_t since_wall_ms, const std::string& only_path = "");
   void RememberKnown(size_t source, const Fingerprint& fingerprint);
   bool IsKnown(size_t source, const FilePrefix& prefix) const;
-  // Reads a copytruncate copy of a file from `offset`; whether one was found.
-  bool ReadCopyFrom(const std::string& original, const Fingerprint& fingerprint,
-                    uint64_t inode, size_t source, uint64_t offset);
+  // Reads a copytruncate copy of `original` from where `at` says (its
+  // fingerprint, inode, offset and, for a decoded format, the decoder's
+  // position); whether one was found.
+  bool ReadCopyFrom(const std::string& original, const FileRecord& at, size_t source);
   // A rotated copy of `record` compressed while errpulse was stopped: counts
   // the rest of it. Returns whether one was found.
   bool ReadCompressedCopy(size_t source, const FileRecord& record);
@@ -196,13 +198,15 @@ class Tailer {
   // A parked file whose path no longer names it: find where it went.
   void ReplaceParked(const std::shared_ptr<FileTailer>& file);
   int64_t NowMs() const;
+  // A FileTailer for `path` with its source's format.
+  std::shared_ptr<FileTailer> MakeFile(const std::string& path, size_t source) const;
 
   boost::asio::io_context& io_;
   const Config& config_;
   ChunkSink sink_;
   RoundDone round_done_;
   std::vector<TailStats> stats_;
-  std::vector<char> buffer_;  // shared read buffer: max_line_bytes + read_chunk_bytes
+  ReadBuffers buffers_;  // shared by all files: raw is max_line_bytes + read_chunk_bytes
 
   std::map<Key, std::shared_ptr<FileTailer>> active_;
   std::vector<std::shared_ptr<FileTailer>> retired_;  // rotated away, being drained

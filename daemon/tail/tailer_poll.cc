@@ -125,8 +125,16 @@ void Tailer::LetGoFinishedFiles() {
     struct stat st;
     const bool at_end = ::fstat(file->fd(), &st) != 0 ||
                         static_cast<uint64_t>(st.st_size) <= file->read_offset();
+    // format: auto still undecided (too few bytes to tell): a file rotated
+    // away grows no more, so decide on what it has and read it.
+    if (file->format() == LogFormat::kAuto && now - file->last_growth_ms >= grace_ms &&
+        file->DecideFormat(/*complete=*/true)) {
+      Queue(file);
+      ++it;
+      continue;
+    }
     if (at_end && now - file->last_growth_ms >= grace_ms && !file->queued) {
-      file->FlushPartial(sink_);
+      file->FlushPartial(&buffers_, sink_, &stats_[file->source()]);
       RememberKnown(file->source(), file->fingerprint());
       it = retired_.erase(it);
       ++generation_;

@@ -161,12 +161,11 @@ void Tailer::CatchUpRotated(size_t source, int64_t since_wall_ms, const std::str
       whole.path = path;
       whole.fingerprint = fingerprint;
       if (ReadCompressedRest(path, whole, static_cast<size_t>(config_.max_line_bytes),
-                             [&](std::string_view lines) { sink_(source, lines); },
+                             [&](std::string_view lines) { sink_(source, lines, ChunkMeta{}); },
                              &stats_[source]))
         RememberKnown(source, fingerprint);
     } else {
-      auto file = std::make_shared<FileTailer>(path, source,
-                                               static_cast<size_t>(config_.max_line_bytes));
+      auto file = MakeFile(path, source);
       if (file->OpenAt(0, false) == 0) Retire(file);
     }
   }
@@ -182,8 +181,7 @@ void Tailer::HandleTruncation(const std::shared_ptr<FileTailer>& file, uint64_t 
     // rotation behind (delaycompress compresses it at the next one).
     FileRecord record = file->Record(/*retired=*/false);
     record.offset = offset;
-    if (!ReadCopyFrom(file->path(), file->fingerprint(), file->identity().inode, source, offset))
-      ReadCompressedCopy(source, record);
+    if (!ReadCopyFrom(file->path(), record, source)) ReadCompressedCopy(source, record);
   }
   RememberKnown(source, file->fingerprint());
   const int64_t last_seen = file->last_seen_wall_ms;
@@ -194,19 +192,21 @@ void Tailer::HandleTruncation(const std::shared_ptr<FileTailer>& file, uint64_t 
   if (!file->path().empty()) CatchUpRotated(source, last_seen, file->path());
 }
 
-bool Tailer::ReadCopyFrom(const std::string& original, const Fingerprint& fingerprint,
-                          uint64_t inode, size_t source, uint64_t offset) {
+bool Tailer::ReadCopyFrom(const std::string& original, const FileRecord& at, size_t source) {
+  const uint64_t offset = at.offset;
   // copytruncate copied the file before truncating it: the copy is a sibling
   // that starts with the same bytes (newest first, in case older rotations
   // start the same way).
   for (const auto& path : RotationCandidates(original, "")) {
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_ino) == inode ||
+    if (::stat(path.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_ino) == at.identity.inode ||
         static_cast<uint64_t>(st.st_size) < offset)
       continue;
-    auto copy = std::make_shared<FileTailer>(path, source,
-                                             static_cast<size_t>(config_.max_line_bytes));
-    if (copy->OpenAt(offset, false) != 0 || !FingerprintMatches(copy->fd(), fingerprint)) continue;
+    auto copy = MakeFile(path, source);
+    FileRecord from = at;
+    from.path = path;
+    from.retired = true;
+    if (copy->OpenAt(from) != 0 || !FingerprintMatches(copy->fd(), at.fingerprint)) continue;
     spdlog::info("source '{}': reading the rest of {} from its copy {} (offset {})",
                  config_.sources[source].name, original, path, offset);
     Retire(copy);
@@ -226,7 +226,7 @@ bool Tailer::ReadCompressedCopy(size_t source, const FileRecord& record) {
     if (path.size() < 3 || path.compare(path.size() - 3, 3, ".gz") != 0) continue;
     const bool read = ReadCompressedRest(
         path, record, static_cast<size_t>(config_.max_line_bytes),
-        [&](std::string_view lines) { sink_(source, lines); }, &stats_[source]);
+        [&](std::string_view lines) { sink_(source, lines, ChunkMeta{}); }, &stats_[source]);
     if (read) {
       spdlog::info("source '{}': {} was rotated and compressed to {} while errpulse was stopped; "
                    "counted the rest of it from offset {}",
@@ -260,17 +260,16 @@ void Tailer::Reattach(size_t source, const FileRecord& record) {
   } else {
     found = FindRenamed(record);
   }
-  auto file = std::make_shared<FileTailer>(found.empty() ? record.path : found, source,
-                                           static_cast<size_t>(config_.max_line_bytes));
+  auto file = MakeFile(found.empty() ? record.path : found, source);
   file->last_seen_wall_ms = WallClockMs();
-  if (found.empty() || file->OpenAt(record.offset, record.skipping) != 0) {
+  if (found.empty() || file->OpenAt(record) != 0) {
     if (!record.retired) vanished_.emplace(Key{source, record.path}, WallClockMs());
     // Nothing read from it yet and nothing to recognise it by: if it was
     // rotated away, CatchUpRotated() finds it as a file it never saw.
     if (record.offset == 0 && record.fingerprint.length == 0) return;
     // Copied by copytruncate before the original was renamed, or compressed
     // (plain first: while gzip runs, the plain file is the complete one).
-    if (ReadCopyFrom(record.path, record.fingerprint, record.identity.inode, source, record.offset) ||
+    if (ReadCopyFrom(record.path, record, source) ||
         ReadCompressedCopy(source, record))
       return;
     ++stats.files_lost;
@@ -290,9 +289,7 @@ void Tailer::Reattach(size_t source, const FileRecord& record) {
     if (record.fingerprint.length > 0) {  // even at offset 0: unread lines may be in a copy
       FileRecord copy = record;
       copy.path = file->path();
-      if (!ReadCopyFrom(file->path(), record.fingerprint, record.identity.inode, source,
-                        record.offset))
-        ReadCompressedCopy(source, copy);
+      if (!ReadCopyFrom(file->path(), record, source)) ReadCompressedCopy(source, copy);
     }
     RememberKnown(source, record.fingerprint);
     file->Restart();

@@ -25,6 +25,13 @@ TEST(EventTime, LogcatAndLiteAvWithoutYear) {
             k2026_11_26 + 3619);
 }
 
+TEST(EventTime, MarsXlogZoneBeforeTheTime) {
+  EXPECT_EQ(ParseEventTime("[E][2026-11-26 +8.0 08:00:04.297][22008, 22113][imsdk][x", 2000),
+            k2026_11_26 + 4297);
+  EXPECT_EQ(ParseEventTime("[I][2026-11-26 -5.0 19:00:00.000][1, 2][x", 2000),
+            k2026_11_26 + 24 * 3600 * 1000);
+}
+
 TEST(EventTime, NoTimeOrNonsense) {
   EXPECT_FALSE(ParseEventTime("{\"ErrorCode\":60007}", 2026));
   EXPECT_FALSE(ParseEventTime("seq:117836059 port:8000", 2026));

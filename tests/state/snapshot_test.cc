@@ -113,8 +113,18 @@ Snapshot Sample() {
     if (x.other != y.other) return fail(where + "other");
     if (x.tail.bytes_read != y.tail.bytes_read || x.tail.read_errors != y.tail.read_errors ||
         x.tail.lines_cut != y.tail.lines_cut || x.tail.rotations != y.tail.rotations ||
-        x.tail.truncations != y.tail.truncations || x.tail.files_lost != y.tail.files_lost)
+        x.tail.truncations != y.tail.truncations || x.tail.files_lost != y.tail.files_lost ||
+        x.tail.decode_errors != y.tail.decode_errors ||
+        x.tail.encrypted_blocks != y.tail.encrypted_blocks || x.tail.seq_gaps != y.tail.seq_gaps)
       return fail(where + "tail counters");
+    if (x.containers.size() != y.containers.size()) return fail(where + "number of containers");
+    for (size_t c = 0; c < x.containers.size(); ++c) {
+      const ContainerState& p = x.containers[c];
+      const ContainerState& q = y.containers[c];
+      if (p.namespace_name != q.namespace_name || p.pod != q.pod || p.container != q.container ||
+          p.lines != q.lines || p.successes != q.successes || p.by_code != q.by_code)
+        return fail(where + "container " + std::to_string(c));
+    }
     if (x.files.size() != y.files.size()) return fail(where + "number of files");
     for (size_t f = 0; f < x.files.size(); ++f) {
       const FileRecord& p = x.files[f];
@@ -127,6 +137,12 @@ Snapshot Sample() {
       if (p.offset != q.offset) return fail(fw + "offset");
       if (p.skipping != q.skipping) return fail(fw + "skipping");
       if (p.retired != q.retired) return fail(fw + "retired");
+      if (p.format != q.format) return fail(fw + "format");
+      if (p.decode_skip != q.decode_skip) return fail(fw + "decode_skip");
+      // Plain files' counted offset is their offset (not written).
+      const bool decoded = p.format != LogFormat::kPlain && p.format != LogFormat::kAuto;
+      if (decoded && p.counted_offset != q.counted_offset) return fail(fw + "counted_offset");
+      if (p.catch_up_to != q.catch_up_to) return fail(fw + "catch_up_to");
     }
     if (x.known.size() != y.known.size()) return fail(where + "number of known");
     for (size_t k = 0; k < x.known.size(); ++k)
@@ -193,6 +209,48 @@ TEST(Snapshot, RoundTripKeepsEveryField) {
   EXPECT_TRUE(SameSnapshot(parsed, original));
   // Stable: serializing what was parsed gives the same bytes.
   EXPECT_EQ(SerializeSnapshot(parsed), text);
+}
+
+// Decoded formats (clog, xlog, cri, docker), an undecided file, decode
+// counters and per-container counts: written when used, read back exactly.
+TEST(Snapshot, DecodedFormatsAndContainersRoundTrip) {
+  Snapshot original = Sample();
+  SourceState& sdk = original.sources[0];
+  FileRecord clog = MakeFile("/var/log/sdk/LiteAV_C_20261207.clog", 1, 2, 1024, 77, 0, false, false);
+  clog.format = LogFormat::kClog;
+  clog.decode_skip = 123456789;
+  clog.counted_offset = 10485760;
+  FileRecord caught_up = clog;
+  caught_up.path = "/var/log/sdk/LiteAV_C_20261206.clog";
+  caught_up.catch_up_to = 5000;
+  caught_up.counted_offset = 5000;
+  FileRecord undecided = MakeFile("/var/log/pods/new.log", 1, 3, 0, 0, 17, true, false);
+  undecided.format = LogFormat::kAuto;
+  undecided.counted_offset = 17;
+  FileRecord cri = MakeFile("/var/log/pods/ns_pod_uid/app/0.log", 1, 4, 1024, 5, 900, false, true);
+  cri.format = LogFormat::kCri;
+  cri.decode_skip = 300;
+  cri.counted_offset = 1200;
+  sdk.files.insert(sdk.files.end(), {clog, caught_up, undecided, cri});
+  sdk.tail.decode_errors[static_cast<size_t>(LogFormat::kClog)] = 2;
+  sdk.tail.decode_errors[static_cast<size_t>(LogFormat::kDocker)] = 5;
+  sdk.tail.encrypted_blocks = 7;
+  sdk.tail.seq_gaps = 3;
+  sdk.containers = {{"live", "room-7f9c", "app", 1000, 40, {{60007, 12}, {-2, 3}}},
+                    {"other", "other", "other", 5, 0, {{INT64_MIN, 2}}}};
+  const std::string text = SerializeSnapshot(original);
+  Snapshot parsed;
+  ASSERT_EQ(ParseSnapshot(text, &parsed), "");
+  EXPECT_TRUE(SameSnapshot(parsed, original));
+  EXPECT_EQ(SerializeSnapshot(parsed), text);
+  // A plain set-up's file is what it was before formats existed.
+  EXPECT_EQ(SerializeSnapshot(Sample()).find("format"), std::string::npos);
+  // A decoded record without its position is refused, not read as plain.
+  std::string broken = BodyOf(text);
+  const size_t at = broken.find("\"decode_skip\":123456789,");
+  ASSERT_NE(at, std::string::npos);
+  broken.erase(at, std::string("\"decode_skip\":123456789,").size());
+  EXPECT_TRUE(Refused(WithChecksum(broken), "decode_skip"));
 }
 
 TEST(Snapshot, HeaderIsMagicVersionAndFnvOfTheBody) {

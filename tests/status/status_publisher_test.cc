@@ -20,7 +20,7 @@ struct Fixture {
     setup = Setup::Compile(std::move(config), &d);
     EXPECT_TRUE(setup) << d.size();
     counts.assign(2, SourceCounts(setup->catalog->size(), 100));
-    tailer = std::make_unique<Tailer>(io, setup->config, [](size_t, std::string_view) {},
+    tailer = std::make_unique<Tailer>(io, setup->config, [](size_t, std::string_view, const ChunkMeta&) {},
                                       [] {});
   }
   StatusInputs Inputs(const AlertDispatcher* alerting = nullptr) {

@@ -15,22 +15,23 @@ using testing::WriteFile;
 
 struct Reader {
   Reader(const std::string& path, size_t max_line, bool at_end = false)
-      : file(path, 0, max_line), buffer(max_line + 64) {
+      : file(path, 0, max_line) {
+    buffers.raw.resize(max_line + 64);
     EXPECT_EQ(file.Open(at_end), 0);
   }
   // Reads to the end of the file; returns the lines handed on, joined.
   std::string ReadAll() {
     std::string out;
-    ChunkSink sink = [&](size_t, std::string_view lines) {
+    ChunkSink sink = [&](size_t, std::string_view lines, const ChunkMeta&) {
       out += std::string(lines);
       if (!lines.empty() && lines.back() != '\n') out += "<cut>\n";
     };
-    while (file.ReadSome(64, &buffer, sink, &stats) == FileTailer::ReadStatus::kData) {
+    while (file.ReadSome(64, &buffers, sink, &stats) == FileTailer::ReadStatus::kData) {
     }
     return out;
   }
   FileTailer file;
-  std::vector<char> buffer;
+  ReadBuffers buffers;
   TailStats stats;
 };
 
@@ -43,7 +44,9 @@ TEST(FileTailer, PartialLineWaitsForItsNewline) {
   EXPECT_EQ(r.ReadAll(), "two\n");
   EXPECT_EQ(r.file.read_offset(), 13u);
   std::string flushed;
-  r.file.FlushPartial([&](size_t, std::string_view l) { flushed = std::string(l); });
+  r.file.FlushPartial(&r.buffers,
+                      [&](size_t, std::string_view l, const ChunkMeta&) { flushed = std::string(l); },
+                      &r.stats);
   EXPECT_EQ(flushed, "three");
 }
 
@@ -105,11 +108,12 @@ TEST(FileTailer, CompleteLongLinesInOneReadAreCutToo) {
   WriteFile(dir.File("a.log"), "short\n" + std::string(150, 'x') + " code: -3\nafter\n");
   FileTailer file(dir.File("a.log"), 0, 100);
   ASSERT_EQ(file.Open(false), 0);
-  std::vector<char> buffer(100 + 4096);
+  ReadBuffers buffers;
+  buffers.raw.resize(100 + 4096);
   TailStats stats;
   std::vector<std::string> chunks;
-  ChunkSink sink = [&](size_t, std::string_view lines) { chunks.emplace_back(lines); };
-  ASSERT_EQ(file.ReadSome(4096, &buffer, sink, &stats), FileTailer::ReadStatus::kData);
+  ChunkSink sink = [&](size_t, std::string_view lines, const ChunkMeta&) { chunks.emplace_back(lines); };
+  ASSERT_EQ(file.ReadSome(4096, &buffers, sink, &stats), FileTailer::ReadStatus::kData);
   EXPECT_EQ(chunks, (std::vector<std::string>{"short\n", std::string(100, 'x'), "after\n"}));
   EXPECT_EQ(stats.lines_cut, 1u);
 }

@@ -1,0 +1,22 @@
+#include "engine/container_counts.h"
+
+namespace errpulse {
+
+ContainerTally* ContainerCounts::Find(const ContainerLabels& labels) {
+  if (auto it = index_.find(labels.key); it != index_.end()) return &tallies_[it->second];
+  if (index_.size() < max_containers_) {
+    index_.emplace(labels.key, tallies_.size());
+    tallies_.push_back({labels, 0, 0, {}});
+    tallies_.back().errors.reserve(kMaxCodesPerContainer);
+    return &tallies_.back();
+  }
+  if (other_ == SIZE_MAX) {
+    other_ = tallies_.size();
+    ContainerLabels other{"other", "other", "other", "other\nother\nother"};
+    tallies_.push_back({other, 0, 0, {}});
+    tallies_.back().errors.reserve(kMaxCodesPerContainer);
+  }
+  return &tallies_[other_];
+}
+
+}  // namespace errpulse
