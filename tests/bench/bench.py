@@ -4,7 +4,10 @@ whose header says what it measures, how, and what it needs.
 
 One run, one corpus: errpulse replay (without and with the shipped alert
 rules), the live daemon tailing the corpus from its beginning, mtail
---one_shot, rg -c and cat, each `--runs` times in interleaved rounds; prints
+--one_shot, rg -c and cat, and errpulse replay of the same corpus written as
+.clog, .xlog (deflate and zstd blocks), CRI and docker json-file logs
+(gen_formats.py; plus the .clog inflated by Python first), each `--runs` times
+in interleaved rounds; prints
 the medians as a table, the issue's targets, and whether errpulse and mtail
 counted exactly the generator's truth (exit 1 when one did not).
 Python 3 stdlib only; single-threaded.
@@ -34,8 +37,10 @@ def parse_args():
                     help="the errpulsed binary (default build/errpulsed)")
     ap.add_argument("--workdir", help="keep the corpus here and reuse it (default: a temp dir)")
     ap.add_argument("--skip", action="append", default=[],
-                    choices=["replay", "alerts", "live", "mtail", "mtail1", "rg", "cat"],
-                    help="leave a tool out (repeatable)")
+                    choices=["replay", "alerts", "live", "mtail", "mtail1", "rg", "cat"]
+                    + FORMAT_KEYS + ["formats"],
+                    help="leave a tool out (repeatable); 'formats' leaves out every "
+                         "decoded-format row")
     ap.add_argument("--json", help="also write every run's raw figures to this file")
     ap.add_argument("--live-poll-ms", type=float, default=50,
                     help="live daemon: how often /metrics is polled for the line count (default "
@@ -44,6 +49,51 @@ def parse_args():
     ap.add_argument("--live-config", action="append", default=[], metavar="YAML",
                     help="live daemon: a top-level config line, e.g. 'scan_threads: 1' (repeatable)")
     return ap.parse_args()
+
+
+# The decoded-format rows: key -> (gen_formats.py format, replay --format, file suffix).
+FORMATS = {
+    "clog": ("clog", "clog", ".clog"),
+    "xlog-zlib": ("xlog-zlib", "xlog", ".zlib.xlog"),
+    "xlog-zstd": ("xlog-zstd", "xlog", ".zstd.xlog"),
+    "cri": ("cri", "cri", ".cri.log"),
+    "docker": ("docker", "docker", ".docker.log"),
+}
+FORMAT_KEYS = list(FORMATS) + ["clog-naive"]
+
+
+def python_with(module):
+    """A python3 that can import `module`: this one, else Debian's /usr/bin/python3
+    (where python3-zstandard installs), else None."""
+    for exe in (sys.executable, "/usr/bin/python3"):
+        if exe and os.access(exe, os.X_OK) and subprocess.run(
+                [exe, "-c", f"import {module}"], capture_output=True).returncode == 0:
+            return exe
+    return None
+
+
+def format_corpora(log, keys):
+    """The plain corpus rewritten in each format of `keys` (gen_formats.py),
+    generated beside it once and reused (named by the generator's version)."""
+    with open(os.path.join(HERE, "gen_formats.py"), "rb") as f:
+        version = hashlib.sha256(f.read()).hexdigest()[:8]
+    files = {}
+    for key in keys:
+        gen_format, _, suffix = FORMATS[key]
+        path = f"{log[:-4]}-{version}{suffix}"
+        if not os.path.exists(path):
+            python = python_with("zstandard") if key == "xlog-zstd" else sys.executable
+            if python is None:
+                print(f"bench.sh: no python3 with the zstandard module (apt-get install "
+                      f"python3-zstandard); skipping {key}", file=sys.stderr)
+                continue
+            start = time.monotonic()
+            subprocess.run([python, os.path.join(HERE, "gen_formats.py"), gen_format, log, path],
+                           check=True)
+            print(f"  generated {os.path.basename(path)} in {time.monotonic() - start:.0f} s",
+                  flush=True)
+        files[key] = path
+    return files
 
 
 def corpus(workdir, lines):
@@ -107,6 +157,55 @@ def run_replay(args, log, truth, work, alerts):
     r["counted"] = got["lines"] == truth["lines"] and truth_matches(truth, got["by_code"],
                                                                   got["successes"])
     r["note"] = f"{len(got.get('alerts', []))} alert transitions" if alerts else ""
+    return r
+
+
+def run_format(args, log, truth, work, key):
+    """errpulse replay of the corpus written in a decoded format: the same text
+    (so the same truth), plus the decoding."""
+    out = os.path.join(work, "replay.json")
+    path = args.format_files[key]
+    r = timed([args.errpulsed, "replay", "--config", args.config, "--json", "--no-alerts",
+               "--format", FORMATS[key][1], path], out, work)
+    with open(out) as f:
+        got = json.load(f)
+    r["counted"] = (got["lines"] == truth["lines"] and got["decode_errors"] == 0
+                    and truth_matches(truth, got["by_code"], got["successes"]))
+    size = os.path.getsize(path)
+    r["note"] = (f"{size / 1e6:.1f} MB on disk ({size / args.corpus_size:.2f} of the text); "
+                 f"MB/cpu-s counts the decoded text")
+    return r
+
+
+NAIVE_CLOG = ("import sys, zlib\n"
+              "d = zlib.decompressobj(-15)\n"
+              "o = sys.stdout.buffer\n"
+              "with open(sys.argv[1], 'rb') as f:\n"
+              "    for b in iter(lambda: f.read(1 << 20), b''):\n"
+              "        o.write(d.decompress(b))\n")
+
+
+def run_clog_naive(args, log, truth, work):
+    """The .clog the naive way: Python's zlib inflates it to a file, then plain
+    errpulse replay of that file; CPU of both (a shell runs the two, and GNU
+    time's wait4 sums its children). Not a pipe: replay reads with pread, which
+    a pipe or FIFO refuses (ESPIPE). The file goes to /dev/shm when there is one."""
+    out = os.path.join(work, "replay.json")
+    scratch_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else work
+    text = os.path.join(scratch_dir, f"errpulse-bench-{os.getpid()}.log")
+    script = (f'"$1" -c "$2" "$3" > "$4" && "$5" replay --config "$6" --json --no-alerts '
+              f'--format plain "$4"; status=$?; rm -f "$4"; exit $status')
+    try:
+        r = timed(["sh", "-c", script, "sh", sys.executable, NAIVE_CLOG,
+                   args.format_files["clog"], text, args.errpulsed, args.config], out, work)
+    finally:
+        if os.path.exists(text):
+            os.remove(text)
+    with open(out) as f:
+        got = json.load(f)
+    r["counted"] = got["lines"] == truth["lines"] and truth_matches(truth, got["by_code"],
+                                                                  got["successes"])
+    r["note"] = "python3 zlib.decompressobj(-15) > file, then replay --format plain; cpu summed"
     return r
 
 
@@ -205,6 +304,12 @@ TOOLS = [  # key, label, runner
     ("mtail1", "mtail --one_shot, GOMAXPROCS=1", lambda *a: run_mtail(*a, one_core=True)),
     ("rg", "rg -c (scan ceiling)", run_rg),
     ("cat", "cat > /dev/null (I/O)", run_cat),
+    ("clog", "clog replay (SDK's deflate)", lambda *a: run_format(*a, key="clog")),
+    ("clog-naive", "clog: python zlib, then replay", run_clog_naive),
+    ("xlog-zlib", "xlog replay, 0x09 deflate blocks", lambda *a: run_format(*a, key="xlog-zlib")),
+    ("xlog-zstd", "xlog replay, 0x0D zstd blocks", lambda *a: run_format(*a, key="xlog-zstd")),
+    ("cri", "cri replay (containerd)", lambda *a: run_format(*a, key="cri")),
+    ("docker", "docker replay (json-file)", lambda *a: run_format(*a, key="docker")),
 ]
 
 
@@ -267,6 +372,23 @@ def print_table(results, size, lines, truth):
     if "live" in results:
         print(f"target live daemon >= 500 MB/s (wall): {results['live']['mb_per_wall_s']:.0f} MB/s "
               f"({results['live']['mb_per_cpu_s']:.0f} MB/cpu-s)")
+    if "clog" in results:
+        line = (f"target clog decompress + match >= 400 MB/cpu-s of text: "
+                f"{results['clog']['mb_per_cpu_s']:.0f} MB/cpu-s")
+        if "clog-naive" in results:
+            line += (f" ({results['clog']['mb_per_cpu_s'] / results['clog-naive']['mb_per_cpu_s']:.1f}x "
+                     f"python zlib + replay)")
+        print(line)
+    for key in ("xlog-zlib", "xlog-zstd"):
+        if key in results:
+            print(f"{key} decompress + match:               {results[key]['mb_per_cpu_s']:.0f} "
+                  f"MB/cpu-s of text" + (f" ({results[key]['mb_per_cpu_s'] / base['mb_per_cpu_s']:.0%}"
+                                         f" of plain)" if base else ""))
+    for key in ("cri", "docker"):
+        if key in results and base:
+            print(f"target {key} >= 70% of plain (message MB/cpu-s): "
+                  f"{results[key]['mb_per_cpu_s'] / base['mb_per_cpu_s']:.0%} "
+                  f"({results[key]['mb_per_cpu_s']:.0f} MB/cpu-s)")
 
 
 def main():
@@ -283,12 +405,23 @@ def main():
         os.makedirs(corpus_dir, exist_ok=True)
         log, truth = corpus(corpus_dir, args.lines)
         size = os.path.getsize(log)
+        args.corpus_size = size
+        if "formats" in args.skip:
+            args.skip += FORMAT_KEYS
+        wanted = [k for k in FORMATS if k not in args.skip
+                  or (k == "clog" and "clog-naive" not in args.skip)]
+        args.format_files = format_corpora(log, wanted)
+        for key in FORMAT_KEYS:  # a corpus that could not be generated: its row is left out
+            if key not in args.skip and ("clog" if key == "clog-naive" else key) not in args.format_files:
+                args.skip.append(key)
         args.config = benchlib.write_config(work, benchlib.free_port(), [])
         args.rg_pattern = shipped_union_pattern()
         print(f"errpulsed: {args.errpulsed}; corpus {log}; load before: {load_average()}")
         runs = {key: [] for key, _, _ in TOOLS if key not in args.skip}
         for round_no in range(1, args.runs + 1):
             warm(log)
+            for path in args.format_files.values():
+                warm(path)
             for key, label, runner in TOOLS:
                 if key not in runs:
                     continue
