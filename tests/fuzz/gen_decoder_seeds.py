@@ -8,9 +8,9 @@ and zstandard, as the SDKs use zlib and libzstd).
 
 Also writes tests/fuzz/findings/<target>/<finding>: small inputs that
 reproduce the decoder bugs these targets found (named as in
-decoder_fuzz_harness.h's list of known findings). run_fuzzers.sh runs them
-before fuzzing: each fails until its bug is fixed (or is let pass with
-ERRPULSE_FUZZ_TOLERATE). Run one by hand, with the decoder's view of it:
+decoder_fuzz_harness.h; all fixed now, kept as regression inputs).
+run_fuzzers.sh runs them before fuzzing: one that fails again fails the run
+(unless ERRPULSE_FUZZ_TOLERATE names it). Run one by hand, with the decoder's view of it:
   FUZZ_VERBOSE=1 build-fuzz/clog_decoder_fuzz tests/fuzz/findings/clog_decoder/cut-line-reset
 
 The LiteAV sample (/work/shared/reference/samples/LiteAV_C_20230313.clog, or

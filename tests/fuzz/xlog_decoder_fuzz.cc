@@ -250,9 +250,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int restarts = 1 + ((flags >> 4) & 3);
   const uint64_t seed = in.U32();
 
-  // Known findings (decoder_fuzz_harness.h): cut-line-reset breaks the
-  // restart check wherever a block ends inside a cut line, and
-  // xlog-resync-restart breaks it after damage.
+  // Findings that broke the restart check while they were open (both fixed;
+  // tolerated only when ERRPULSE_FUZZ_TOLERATE names them): cut-line-reset
+  // wherever a block ended inside a cut line, xlog-resync-restart after damage.
   const bool tolerate_reset = fuzz::Tolerated("cut-line-reset");
   fuzz::Skip skip;
   skip.restarts_if_cut = tolerate_reset;
