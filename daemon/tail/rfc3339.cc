@@ -1,5 +1,7 @@
 #include "tail/rfc3339.h"
 
+#include <cstring>
+
 namespace errpulse {
 namespace {
 
@@ -82,6 +84,53 @@ bool ParseRfc3339(std::string_view text, int64_t* ms_since_epoch, size_t* consum
       DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - zone_seconds;
   *ms_since_epoch = seconds * 1000 + millis;
   *consumed = pos;
+  return true;
+}
+
+namespace {
+
+// The fraction after `text[20]` (text[19] is '.'): its digits (to where the
+// zone starts) and their value in milliseconds, truncated.
+size_t FractionEnd(std::string_view text, int* ms) {
+  size_t end = 20;
+  int value = 0, digits = 0;
+  while (end < text.size() && text[end] >= '0' && text[end] <= '9') {
+    if (digits < 3) value = value * 10 + (text[end] - '0');
+    ++digits;
+    ++end;
+  }
+  for (; digits < 3; ++digits) value *= 10;
+  *ms = value;
+  return end;
+}
+
+}  // namespace
+
+bool Rfc3339Cache::Parse(std::string_view text, int64_t* ms_since_epoch, size_t* consumed) {
+  if (valid_ && text.size() > 20 && text[19] == '.' &&
+      std::memcmp(text.data(), second_, sizeof(second_)) == 0) {
+    int fraction = 0;
+    const size_t zone = FractionEnd(text, &fraction);
+    if (zone > 20 && zone <= 29 && text.size() - zone >= zone_size_ &&
+        std::memcmp(text.data() + zone, zone_, zone_size_) == 0) {
+      *ms_since_epoch = base_ms_ + fraction;
+      *consumed = zone + zone_size_;
+      return true;
+    }
+  }
+  if (!ParseRfc3339(text, ms_since_epoch, consumed)) return false;
+  // Remember the shape `date T time . fraction zone` only.
+  if (*consumed > 20 && text[19] == '.') {
+    int fraction = 0;
+    const size_t zone = FractionEnd(text, &fraction);
+    if (zone < *consumed && *consumed - zone <= sizeof(zone_)) {
+      std::memcpy(second_, text.data(), sizeof(second_));
+      zone_size_ = *consumed - zone;
+      std::memcpy(zone_, text.data() + zone, zone_size_);
+      base_ms_ = *ms_since_epoch - fraction;
+      valid_ = true;
+    }
+  }
   return true;
 }
 

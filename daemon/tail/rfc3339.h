@@ -23,4 +23,20 @@ namespace errpulse {
 // length) and returns true; otherwise leaves them alone.
 bool ParseRfc3339(std::string_view text, int64_t* ms_since_epoch, size_t* consumed);
 
+// The same, for a run of timestamps that mostly share their second and zone
+// (consecutive lines of one container): remembers the last one's date and
+// time up to the second and its zone, and then reads only the fraction.
+// Not thread-safe; one per reader.
+class Rfc3339Cache {
+ public:
+  bool Parse(std::string_view text, int64_t* ms_since_epoch, size_t* consumed);
+
+ private:
+  bool valid_ = false;
+  char second_[19] = {};  // YYYY-MM-DDTHH:MM:SS
+  char zone_[6] = {};     // Z, z or ±HH:MM
+  size_t zone_size_ = 0;
+  int64_t base_ms_ = 0;   // the time of second_ in zone_, fraction 0
+};
+
 }  // namespace errpulse

@@ -720,3 +720,34 @@ TEST(Rfc3339, Rejects) {
 
 }  // namespace
 }  // namespace errpulse
+
+namespace errpulse {
+namespace {
+
+// The cache reads only the fraction when the second and zone repeat: it must
+// give what a full parse gives, whatever the sequence.
+TEST(Rfc3339, CacheGivesWhatAFullParseGives) {
+  const std::vector<std::string> stamps = {
+      "2026-12-07T10:12:09.123456789Z stdout F x", "2026-12-07T10:12:09.9Z", "2026-12-07T10:12:09.05Z",
+      "2026-12-07T10:12:09.123+08:00", "2026-12-07T10:12:09.5+08:00", "2026-12-07T10:12:10.000000001Z",
+      "2026-12-07T10:12:10Z", "2026-12-07T10:12:10.1234567891Z", "2026-12-07T10:12:10.7z",
+      "2026-12-07 10:12:10.7Z", "2026-12-07T10:12:10.7", "2026-02-30T10:12:10.7Z",
+      "2026-12-07T10:12:10.7-05:30 rest", "2026-12-07T10:12:10.25-05:30"};
+  Rfc3339Cache cache;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& s : stamps) {
+      int64_t want_ms = -1, got_ms = -1;
+      size_t want_n = 0, got_n = 0;
+      const bool want = ParseRfc3339(s, &want_ms, &want_n);
+      const bool got = cache.Parse(s, &got_ms, &got_n);
+      EXPECT_EQ(got, want) << s;
+      if (want) {
+        EXPECT_EQ(got_ms, want_ms) << s;
+        EXPECT_EQ(got_n, want_n) << s;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace errpulse
