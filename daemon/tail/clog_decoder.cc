@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "tail/decoded_stream.h"
+#include "tail/raw_inflater.h"
 
 namespace errpulse {
 namespace {
@@ -16,23 +17,6 @@ constexpr size_t kOutPiece = 256 * 1024;        // decoded bytes per inflate cal
 constexpr size_t kMaxUnitBytes = 1 << 20;       // raw bytes kept since a clean boundary
 constexpr size_t kMaxLostBytes = 4 << 20;       // raw bytes searched for a restart point
 constexpr uint64_t kNewStretchAfter = 64 << 10; // decoded bytes before damage counts anew
-
-// A raw (headerless) zlib inflater.
-class Inflater {
- public:
-  Inflater() { ok_ = inflateInit2(&z_, -15) == Z_OK; }
-  ~Inflater() {
-    if (ok_) inflateEnd(&z_);
-  }
-  Inflater(const Inflater&) = delete;
-  Inflater& operator=(const Inflater&) = delete;
-  void Reset() { inflateReset(&z_); }
-  z_stream* get() { return &z_; }
-
- private:
-  z_stream z_{};
-  bool ok_ = false;
-};
 
 bool IsTextByte(unsigned char c) { return c >= 0x20 || c == '\n' || c == '\r' || c == '\t' || c == 0x1b; }
 
@@ -272,8 +256,8 @@ class ClogDecoder : public StreamDecoder {
   }
 
   std::string path_;
-  Inflater inflater_;
-  Inflater trial_;
+  RawInflater inflater_;
+  RawInflater trial_;
   char trial_out_[16 * 1024];
   bool lost_ = false;           // damaged: searching for a restart point
   // Raw bytes since the last clean line boundary (a sync marker with no

@@ -200,7 +200,7 @@ FileRecord FileTailer::Record(bool retired) const {
   record.retired = retired;
   record.format = format_;
   if (!decoder_) {
-    record.offset = read_offset_ - splitter_.pending_bytes();
+    record.offset = CountedOffset();
     record.counted_offset = record.offset;
     record.skipping = splitter_.skipping();
     return record;
@@ -209,13 +209,18 @@ FileRecord FileTailer::Record(bool retired) const {
   record.offset = position.resume_offset;
   record.decode_skip = position.skip;
   record.skipping = position.skipping;
-  record.counted_offset = std::max(position.counted_offset, counted_floor_);
+  record.counted_offset = CountedOffset();
   if (read_offset_ < catch_up_to_) record.catch_up_to = catch_up_to_;
   return record;
 }
 
+uint64_t FileTailer::CountedOffset() const {
+  if (!decoder_) return read_offset_ - splitter_.pending_bytes();
+  return std::max(decoder_->Position().counted_offset, counted_floor_);
+}
+
 uint64_t FileTailer::pending_bytes() const {
-  const uint64_t counted = Record(false).counted_offset;
+  const uint64_t counted = CountedOffset();
   return read_offset_ > counted ? read_offset_ - counted : 0;
 }
 
@@ -226,16 +231,11 @@ FileTailer::ReadStatus FileTailer::ReadSome(size_t max_bytes, ReadBuffers* buffe
   if (decoder_) return ReadDecoded(max_bytes, buffers, sink, stats);
   char* data = buffers->raw.data();
   const size_t carried = splitter_.LoadPending(data);
-  const ssize_t n = ReadAt(data + carried, max_bytes, read_offset_);
-  if (n <= 0) {
-    if (n < 0) ++stats->read_errors;
-    return n < 0 ? ReadStatus::kError : ReadStatus::kEndOfFile;
-  }
-  if (fingerprint_.length > 0 && !FingerprintMatches(fd_, fingerprint_)) return ReadStatus::kReplaced;
-  read_offset_ += static_cast<uint64_t>(n);
-  stats->bytes_read += static_cast<uint64_t>(n);
-  ExtendShortFingerprint();
-  splitter_.Split(std::string_view(data, carried + static_cast<size_t>(n)),
+  size_t n = 0;
+  if (const ReadStatus status = ReadChecked(data + carried, max_bytes, &n, stats);
+      status != ReadStatus::kData)
+    return status;
+  splitter_.Split(std::string_view(data, carried + n),
                   [&](std::string_view lines) { sink(source_, lines, ChunkMeta{{}, labels_.get()}); }, stats);
   return ReadStatus::kData;
 }
@@ -246,18 +246,11 @@ FileTailer::ReadStatus FileTailer::ReadDecoded(size_t max_bytes, ReadBuffers* bu
   const bool catching_up = at < catch_up_to_;
   if (catching_up) max_bytes = static_cast<size_t>(std::min<uint64_t>(max_bytes, catch_up_to_ - at));
   char* data = buffers->raw.data();
-  const ssize_t n = ReadAt(data, max_bytes, at);
-  if (n <= 0) {
-    if (n < 0) ++stats->read_errors;
-    return n < 0 ? ReadStatus::kError : ReadStatus::kEndOfFile;
-  }
-  if (fingerprint_.length > 0 && !FingerprintMatches(fd_, fingerprint_)) return ReadStatus::kReplaced;
-  read_offset_ += static_cast<uint64_t>(n);
-  // A restart reads again from where the decoder can resume: what was
-  // counted before it is not counted twice.
-  if (read_offset_ > counted_floor_) stats->bytes_read += read_offset_ - std::max(at, counted_floor_);
-  ExtendShortFingerprint();
-  const std::string_view bytes(data, static_cast<size_t>(n));
+  size_t n = 0;
+  if (const ReadStatus status = ReadChecked(data, max_bytes, &n, stats);
+      status != ReadStatus::kData)
+    return status;
+  const std::string_view bytes(data, n);
   if (catching_up) {
     decoder_->Feed(at, bytes, &buffers->decoded, [](std::string_view, LineTimes) {}, stats);
   } else {
@@ -267,6 +260,26 @@ FileTailer::ReadStatus FileTailer::ReadDecoded(size_t max_bytes, ReadBuffers* bu
                     },
                    stats);
   }
+  return ReadStatus::kData;
+}
+
+FileTailer::ReadStatus FileTailer::ReadChecked(char* into, size_t max_bytes, size_t* got,
+                                               TailStats* stats) {
+  const uint64_t at = read_offset_;
+  const ssize_t n = ReadAt(into, max_bytes, at);
+  if (n <= 0) {
+    if (n < 0) ++stats->read_errors;
+    return n < 0 ? ReadStatus::kError : ReadStatus::kEndOfFile;
+  }
+  if (fingerprint_.length > 0 && !FingerprintMatches(fd_, fingerprint_)) return ReadStatus::kReplaced;
+  read_offset_ += static_cast<uint64_t>(n);
+  // A decoded file's restart reads again from where its decoder can resume,
+  // and one opened at its end decodes up to there first: bytes before
+  // counted_floor_ were counted already, or are not to be (plain files start
+  // at their floor, so every byte read counts).
+  if (read_offset_ > counted_floor_) stats->bytes_read += read_offset_ - std::max(at, counted_floor_);
+  ExtendShortFingerprint();
+  *got = static_cast<size_t>(n);
   return ReadStatus::kData;
 }
 

@@ -153,6 +153,12 @@ class FileTailer {
   // The decoded-format half of ReadSome().
   ReadStatus ReadDecoded(size_t max_bytes, ReadBuffers* buffers, const ChunkSink& sink,
                          TailStats* stats);
+  // Reads up to `max_bytes` at read_offset_ into `into`. kData: *got bytes
+  // came, the file is still the one fingerprinted, read_offset_ moved past
+  // them and bytes_read counted them (from counted_floor_ on).
+  ReadStatus ReadChecked(char* into, size_t max_bytes, size_t* got, TailStats* stats);
+  // The raw offset up to which bytes_read has counted what a restart keeps.
+  uint64_t CountedOffset() const;
   void ExtendShortFingerprint();
   // Sets the decided format (and makes its decoder).
   void SetFormat(LogFormat format);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "tail/container_decoder.h"
+#include "tail/raw_inflater.h"
 #include "tail/xlog_decoder.h"
 
 namespace errpulse {
@@ -21,16 +22,16 @@ bool EndsWith(std::string_view text, std::string_view suffix) {
 // LiteAV text: `[` followed by printable bytes. Plain text almost never
 // inflates at all, and never to that.
 bool InflatesToLiteAvText(std::string_view head) {
-  z_stream z{};
-  if (inflateInit2(&z, -15) != Z_OK) return false;
+  RawInflater inflater;
+  if (!inflater.ok()) return false;
   std::array<unsigned char, 512> out{};
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(head.data()));
-  z.avail_in = static_cast<uInt>(head.size());
-  z.next_out = out.data();
-  z.avail_out = static_cast<uInt>(out.size());
-  const int rc = inflate(&z, Z_SYNC_FLUSH);
-  const size_t produced = out.size() - z.avail_out;
-  inflateEnd(&z);
+  z_stream* z = inflater.get();
+  z->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(head.data()));
+  z->avail_in = static_cast<uInt>(head.size());
+  z->next_out = out.data();
+  z->avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(z, Z_SYNC_FLUSH);
+  const size_t produced = out.size() - z->avail_out;
   if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) return false;
   if (produced < 4 || out[0] != '[') return false;
   for (size_t i = 0; i < produced; ++i) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tail/decoded_stream.h"
+#include "tail/raw_inflater.h"
 
 namespace errpulse {
 namespace {
@@ -142,13 +143,11 @@ class XlogDecoder : public StreamDecoder {
  public:
   XlogDecoder(std::string path, size_t max_line_bytes)
       : StreamDecoder(max_line_bytes), path_(std::move(path)) {
-    inflater_ok_ = inflateInit2(&z_, -MAX_WBITS) == Z_OK;
     zstd_ = ZSTD_createDStream();
     if (zstd_ != nullptr) ZSTD_DCtx_setParameter(zstd_, ZSTD_d_windowLogMax, kZstdWindowLogMax);
   }
 
   ~XlogDecoder() override {
-    if (inflater_ok_) inflateEnd(&z_);
     ZSTD_freeDStream(zstd_);  // accepts nullptr
   }
 
@@ -391,8 +390,8 @@ class XlogDecoder : public StreamDecoder {
   // One raw deflate stream, unfinished as mars leaves it; `pieces`: cut into
   // `[u16 LE length][bytes]` (magic 0x05).
   const char* InflateBlock(std::string_view payload, bool pieces, TextSink* sink) {
-    if (!inflater_ok_) return "no zlib inflater";
-    inflateReset(&z_);
+    if (!inflater_.ok()) return "no zlib inflater";
+    inflater_.Reset();
     if (!pieces) return Inflate(payload, nullptr, sink);
     while (!payload.empty() && !sink->full()) {
       if (payload.size() < 2) return "deflate piece header cut short";
@@ -410,20 +409,21 @@ class XlogDecoder : public StreamDecoder {
   // Feeds `input` to the inflater. `ended`: the stream finished (bytes after
   // it are ignored, as mars's decoder does).
   const char* Inflate(std::string_view input, bool* ended, TextSink* sink) {
-    z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
-    z_.avail_in = static_cast<uInt>(input.size());
+    z_stream* z = inflater_.get();
+    z->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+    z->avail_in = static_cast<uInt>(input.size());
     while (!sink->full()) {
-      z_.next_out = reinterpret_cast<Bytef*>(sink->Prepare(kOutPiece));
-      z_.avail_out = static_cast<uInt>(kOutPiece);
-      const int rc = inflate(&z_, Z_SYNC_FLUSH);
-      const size_t produced = kOutPiece - z_.avail_out;
+      z->next_out = reinterpret_cast<Bytef*>(sink->Prepare(kOutPiece));
+      z->avail_out = static_cast<uInt>(kOutPiece);
+      const int rc = inflate(z, Z_SYNC_FLUSH);
+      const size_t produced = kOutPiece - z->avail_out;
       sink->Commit(produced);  // text before an error is good
       if (rc == Z_STREAM_END) {
         if (ended != nullptr) *ended = true;
         return nullptr;
       }
-      if (rc != Z_OK && rc != Z_BUF_ERROR) return z_.msg != nullptr ? z_.msg : "inflate failed";
-      if (z_.avail_in == 0 && z_.avail_out != 0) break;  // all used, nothing held back
+      if (rc != Z_OK && rc != Z_BUF_ERROR) return z->msg != nullptr ? z->msg : "inflate failed";
+      if (z->avail_in == 0 && z->avail_out != 0) break;  // all used, nothing held back
       if (rc == Z_BUF_ERROR && produced == 0) break;     // no progress: never spin
     }
     return nullptr;
@@ -469,8 +469,7 @@ class XlogDecoder : public StreamDecoder {
   }
 
   const std::string path_;
-  z_stream z_{};
-  bool inflater_ok_ = false;
+  RawInflater inflater_;
   ZSTD_DStream* zstd_ = nullptr;
   std::string pending_;  // raw bytes of the block still arriving (resyncing: being searched)
   uint64_t pending_offset_ = 0;  // file offset of pending_[0]
