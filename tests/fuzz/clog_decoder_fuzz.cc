@@ -132,55 +132,6 @@ Built Build(fuzz::Reader* in, bool finish_last) {
   return b;
 }
 
-struct Mutation {
-  uint8_t kind;
-  uint16_t pos;
-  uint8_t len;
-  std::string_view bytes;
-};
-
-// Applies the mutations; returns the first offset they touched.
-size_t Damage(const std::vector<Mutation>& mutations, const std::vector<size_t>& sessions,
-              std::string* file) {
-  size_t first = file->size();
-  for (const Mutation& m : mutations) {
-    const size_t p = file->empty() ? 0 : m.pos % (file->size() + 1);
-    switch (m.kind % 6) {
-      case 0:  // a flipped byte
-        if (p < file->size()) (*file)[p] ^= static_cast<char>(m.len | 1);
-        else continue;
-        break;
-      case 1:  // lost bytes
-        file->erase(p, m.len);
-        break;
-      case 2:  // foreign bytes
-        file->insert(p, m.bytes.data(), m.bytes.size());
-        break;
-      case 3:  // cut off
-        file->resize(p);
-        break;
-      case 4: {  // a torn write: the session's tail lost, the next session follows
-        size_t next = file->size();
-        for (size_t s : sessions)
-          if (s > p) {
-            next = std::min(next, s);
-            break;
-          }
-        file->erase(p, next - p);
-        break;
-      }
-      default: {  // bytes written again (a duplicated write)
-        const size_t from = file->empty() ? 0 : m.len % file->size();
-        const std::string copy = file->substr(from, m.len);
-        file->insert(p, copy);
-        break;
-      }
-    }
-    first = std::min(first, p);
-  }
-  return first;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -206,22 +157,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
 
-  std::vector<Mutation> mutations;
-  if (mode == 2) {
-    const int n = 1 + in.Byte() % 4;
-    for (int i = 0; i < n; ++i) {
-      Mutation m;
-      m.kind = in.Byte();
-      m.pos = in.U16();
-      m.len = in.Byte();
-      if (m.kind % 6 == 2) m.bytes = in.Bytes(m.len);
-      mutations.push_back(m);
-    }
-  }
+  std::vector<fuzz::Mutation> mutations;
+  if (mode == 2) mutations = fuzz::ReadMutations(&in, /*torn_writes=*/true);
   Built b = Build(&in, (flags & 0x40) != 0);
   fuzz::DumpText("text written", b.text);
   if (mode == 2) {
-    const size_t first = Damage(mutations, b.sessions, &b.file);
+    const size_t first = fuzz::Damage(mutations, /*torn_writes=*/true, b.sessions, &b.file);
     const fuzz::RunResult r = fuzz::CheckDecoder(&Make, max_line, false, b.file, seed, restarts, skip);
     size_t good_text = 0;  // text decodable from the bytes before the damage
     for (const auto& [file_end, text_end] : b.flushed)

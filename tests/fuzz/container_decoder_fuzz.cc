@@ -363,44 +363,6 @@ Built Build(fuzz::Reader* in, bool docker, size_t max_line, bool no_last_newline
   return b;
 }
 
-struct Mutation {
-  uint8_t kind;
-  uint16_t pos;
-  uint8_t len;
-  std::string_view bytes;
-};
-
-// Applies the mutations; returns the first offset they touched.
-size_t Damage(const std::vector<Mutation>& mutations, std::string* file) {
-  size_t first = file->size();
-  for (const Mutation& m : mutations) {
-    const size_t p = file->empty() ? 0 : m.pos % (file->size() + 1);
-    switch (m.kind % 5) {
-      case 0:  // a flipped byte
-        if (p < file->size()) (*file)[p] ^= static_cast<char>(m.len | 1);
-        else continue;
-        break;
-      case 1:  // lost bytes
-        file->erase(p, m.len);
-        break;
-      case 2:  // foreign bytes
-        file->insert(p, m.bytes.data(), m.bytes.size());
-        break;
-      case 3:  // cut off
-        file->resize(p);
-        break;
-      default: {  // bytes written again
-        const size_t from = file->empty() ? 0 : m.len % file->size();
-        const std::string copy = file->substr(from, m.len);
-        file->insert(p, copy);
-        break;
-      }
-    }
-    first = std::min(first, p);
-  }
-  return first;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -421,22 +383,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
 
-  std::vector<Mutation> mutations;
-  if (mode == 2) {
-    const int n = 1 + in.Byte() % 4;
-    for (int i = 0; i < n; ++i) {
-      Mutation m;
-      m.kind = in.Byte();
-      m.pos = in.U16();
-      m.len = in.Byte();
-      if (m.kind % 5 == 2) m.bytes = in.Bytes(m.len);
-      mutations.push_back(m);
-    }
-  }
+  std::vector<fuzz::Mutation> mutations;
+  if (mode == 2) mutations = fuzz::ReadMutations(&in, /*torn_writes=*/false);
   Built b = Build(&in, docker, max_line, no_last_newline, seed);
   Reference ref(max_line);
   if (mode == 2) {
-    const size_t first = Damage(mutations, &b.file);
+    const size_t first = fuzz::Damage(mutations, /*torn_writes=*/false, {}, &b.file);
     const fuzz::RunResult r = fuzz::CheckDecoder(make, max_line, true, b.file, seed, restarts);
     for (size_t i = 0; i < b.lines.size(); ++i) {  // the raw lines wholly before the damage
       if (b.starts[i] + b.lines[i].bytes.size() + 1 > first) break;

@@ -410,6 +410,82 @@ inline RunResult CheckDecoder(MakeDecoder make, size_t max_line, bool expect_tim
   return whole;
 }
 
+// Damage done to a well-formed file (each target's "damaged" mode). Kinds:
+// 0 a flipped byte, 1 lost bytes, 2 foreign bytes, 3 the end cut off,
+// 4 a torn write (from the position up to the next writer start lost: a
+// process session or an xlog block; only with `torn_writes`), 5 a write
+// repeated. Without torn writes the input picks among 5 kinds, 4 meaning a
+// repeated write, so that inputs read as they always did.
+struct Mutation {
+  uint8_t kind;
+  uint16_t pos;
+  uint8_t len;
+  std::string_view bytes;  // kind 2's bytes
+};
+
+inline int MutationKind(const Mutation& m, bool torn_writes) {
+  const int kind = m.kind % (torn_writes ? 6 : 5);
+  return !torn_writes && kind == 4 ? 5 : kind;
+}
+
+// 1 to 4 mutations, read from the input.
+inline std::vector<Mutation> ReadMutations(Reader* in, bool torn_writes) {
+  std::vector<Mutation> mutations;
+  const int n = 1 + in->Byte() % 4;
+  for (int i = 0; i < n; ++i) {
+    Mutation m;
+    m.kind = in->Byte();
+    m.pos = in->U16();
+    m.len = in->Byte();
+    if (MutationKind(m, torn_writes) == 2) m.bytes = in->Bytes(m.len);
+    mutations.push_back(m);
+  }
+  return mutations;
+}
+
+// Applies the mutations; returns the first offset they touched. `starts`:
+// where each writer unit starts in `file`, ascending (torn writes only).
+inline size_t Damage(const std::vector<Mutation>& mutations, bool torn_writes,
+                     const std::vector<size_t>& starts, std::string* file) {
+  size_t first = file->size();
+  for (const Mutation& m : mutations) {
+    const size_t p = file->empty() ? 0 : m.pos % (file->size() + 1);
+    switch (MutationKind(m, torn_writes)) {
+      case 0:  // a flipped byte
+        if (p < file->size()) (*file)[p] ^= static_cast<char>(m.len | 1);
+        else continue;
+        break;
+      case 1:  // lost bytes
+        file->erase(p, m.len);
+        break;
+      case 2:  // foreign bytes
+        file->insert(p, m.bytes.data(), m.bytes.size());
+        break;
+      case 3:  // cut off
+        file->resize(p);
+        break;
+      case 4: {  // a torn write: its tail lost, the next writer's bytes follow
+        size_t next = file->size();
+        for (size_t s : starts)
+          if (s > p) {
+            next = std::min(next, s);
+            break;
+          }
+        file->erase(p, next - p);
+        break;
+      }
+      default: {  // bytes written again (a duplicated write)
+        const size_t from = file->empty() ? 0 : m.len % file->size();
+        const std::string copy = file->substr(from, m.len);
+        file->insert(p, copy);
+        break;
+      }
+    }
+    first = std::min(first, p);
+  }
+  return first;
+}
+
 // A counter that must match the reference's.
 inline void ExpectCount(uint64_t got, uint64_t want, const char* what) {
   if (got == want) return;
