@@ -1,9 +1,9 @@
 // errpulsed (run), check, --version and usage.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <glob.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 
@@ -64,25 +64,21 @@ void PrintFileFormats(const Config& config) {
   for (size_t s = 0; s < config.sources.size(); ++s) {
     const SourceConfig& source = config.sources[s];
     for (const auto& pattern : source.paths) {
-      glob_t matches{};
-      if (::glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
-        for (size_t i = 0; i < matches.gl_pathc; ++i) {
-          FileTailer file(matches.gl_pathv[i], s, static_cast<size_t>(config.max_line_bytes),
-                          source.format);
-          std::string format;
-          if (int err = file.Open(/*at_end=*/false); err != 0) {
-            format = std::string("cannot open: ") + std::strerror(err);
-          } else if (file.format() == LogFormat::kAuto) {
-            format = "auto (undecided: too few bytes yet)";
-          } else {
-            format = std::string(LogFormatName(file.format())) +
-                     (source.format == LogFormat::kAuto ? " (auto)" : "");
-          }
-          std::cout << "source '" << source.name << "': " << matches.gl_pathv[i] << ": format "
-                    << format << "\n";
+      for (const auto& path : ExpandPattern(pattern)) {  // as the tailer expands it
+        FileTailer file(path, s, static_cast<size_t>(config.max_line_bytes), source.format);
+        std::string format;
+        if (int err = file.Open(/*at_end=*/false); err == ENOENT) {
+          continue;  // not there yet: the directory warning above covers it
+        } else if (err != 0) {
+          format = std::string("cannot open: ") + std::strerror(err);
+        } else if (file.format() == LogFormat::kAuto) {
+          format = "auto (undecided: too few bytes yet)";
+        } else {
+          format = std::string(LogFormatName(file.format())) +
+                   (source.format == LogFormat::kAuto ? " (auto)" : "");
         }
+        std::cout << "source '" << source.name << "': " << path << ": format " << format << "\n";
       }
-      globfree(&matches);
     }
   }
   spdlog::set_level(level);

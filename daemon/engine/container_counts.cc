@@ -12,8 +12,7 @@ ContainerTally* ContainerCounts::Find(const ContainerLabels& labels) {
   }
   if (other_ == SIZE_MAX) {
     other_ = tallies_.size();
-    ContainerLabels other{"other", "other", "other", "other\nother\nother"};
-    tallies_.push_back({other, 0, 0, {}});
+    tallies_.push_back({MakeContainerLabels("other", "other", "other"), 0, 0, {}});
     tallies_.back().errors.reserve(kMaxCodesPerContainer);
   }
   return &tallies_[other_];

@@ -48,19 +48,20 @@ struct ContainerTally {
   // `n` errors with `code` (kOtherCode: past the cap). No allocation: the
   // table was reserved for the cap.
   void AddErrors(int64_t code, uint64_t n) {
-    for (auto& [known, count] : errors) {
-      if (known == code) {
-        count += n;
-        return;
+    auto add_to_slot = [&](int64_t slot) {
+      for (auto& [known, count] : errors) {
+        if (known == slot) {
+          count += n;
+          return true;
+        }
       }
-    }
+      return false;
+    };
+    if (add_to_slot(code)) return;
     // The last slot is kept for "other".
-    if (code != kOtherCode && errors.size() + 1 >= kMaxCodesPerContainer) code = kOtherCode;
-    for (auto& [known, count] : errors) {
-      if (known == code) {
-        count += n;
-        return;
-      }
+    if (code != kOtherCode && errors.size() + 1 >= kMaxCodesPerContainer) {
+      code = kOtherCode;
+      if (add_to_slot(code)) return;
     }
     errors.emplace_back(code, n);
   }
@@ -74,8 +75,6 @@ class ContainerCounts {
   // max_containers exist, else the "other" one.
   ContainerTally* Find(const ContainerLabels& labels);
   const std::vector<ContainerTally>& tallies() const { return tallies_; }
-  // Restores a committed tally (state file); same cap.
-  ContainerTally* Restore(const ContainerLabels& labels) { return Find(labels); }
 
  private:
   size_t max_containers_;

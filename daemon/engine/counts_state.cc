@@ -49,9 +49,7 @@ void SaveContainers(const ContainerCounts& counts, SourceState* state) {
 
 void RestoreContainers(const SourceState& state, ContainerCounts* counts) {
   for (const auto& c : state.containers) {
-    ContainerLabels labels{c.namespace_name, c.pod, c.container,
-                           c.namespace_name + "\n" + c.pod + "\n" + c.container};
-    ContainerTally* tally = counts->Find(labels);
+    ContainerTally* tally = counts->Find(MakeContainerLabels(c.namespace_name, c.pod, c.container));
     tally->lines += c.lines;
     tally->successes += c.successes;
     for (const auto& [code, n] : c.by_code) tally->AddErrors(code, n);

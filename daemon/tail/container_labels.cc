@@ -27,12 +27,6 @@ bool IsDigits(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
-ContainerLabels Make(std::string_view ns, std::string_view pod, std::string_view container) {
-  ContainerLabels labels{std::string(ns), std::string(pod), std::string(container), {}};
-  labels.key = labels.namespace_name + "\n" + labels.pod + "\n" + labels.container;
-  return labels;
-}
-
 // <pod>_<namespace>_<container>-<64 hex>.log
 std::optional<ContainerLabels> FromContainersName(std::string_view name) {
   constexpr std::string_view kLog = ".log";
@@ -48,8 +42,8 @@ std::optional<ContainerLabels> FromContainersName(std::string_view name) {
   if (second == std::string_view::npos || first == 0 || second == first + 1 ||
       second + 1 >= rest.size())
     return std::nullopt;
-  return Make(rest.substr(first + 1, second - first - 1), rest.substr(0, first),
-              rest.substr(second + 1));
+  return MakeContainerLabels(rest.substr(first + 1, second - first - 1), rest.substr(0, first),
+                             rest.substr(second + 1));
 }
 
 // <namespace>_<pod>_<uid>/<container>/<restart>.log[.<rotation>]
@@ -64,10 +58,18 @@ std::optional<ContainerLabels> FromPodsTree(std::string_view path) {
   const size_t second = pod_dir.find('_', first + 1);
   if (second == std::string_view::npos || second == first + 1 || second + 1 >= pod_dir.size())
     return std::nullopt;
-  return Make(pod_dir.substr(0, first), pod_dir.substr(first + 1, second - first - 1), container);
+  return MakeContainerLabels(pod_dir.substr(0, first),
+                             pod_dir.substr(first + 1, second - first - 1), container);
 }
 
 }  // namespace
+
+ContainerLabels MakeContainerLabels(std::string_view namespace_name, std::string_view pod,
+                                    std::string_view container) {
+  ContainerLabels labels{std::string(namespace_name), std::string(pod), std::string(container), {}};
+  labels.key = labels.namespace_name + "\n" + labels.pod + "\n" + labels.container;
+  return labels;
+}
 
 std::optional<ContainerLabels> ContainerLabelsFromPath(std::string_view path) {
   if (auto labels = FromContainersName(Component(path, 0))) return labels;

@@ -26,4 +26,8 @@ struct ContainerLabels {
 
 std::optional<ContainerLabels> ContainerLabelsFromPath(std::string_view path);
 
+// The labels of a container known by its names (with its key).
+ContainerLabels MakeContainerLabels(std::string_view namespace_name, std::string_view pod,
+                                    std::string_view container);
+
 }  // namespace errpulse
