@@ -143,10 +143,9 @@ int ReplayCommand(const Args& raw) {
   Backtest backtest(setup->alerts, catalog, source_name.empty() ? "replay" : source_name,
                     CurrentYear());
   const ChunkSink sink = [&](size_t, std::string_view lines, const ChunkMeta& meta) {
-    const LineTimes& times = meta.times;
     if (alerts) {
       CountChunkWith(*scanner, catalog, lines, &counts, [&](const Match& match) {
-        backtest.OnMatch(match, times.empty() ? -1 : times.At(match.line_offset));
+        backtest.OnMatch(match, meta.times.At(match.line_offset));  // -1: the line's own time
       });
     } else {
       CountChunk(*scanner, catalog, lines, &counts);

@@ -227,10 +227,9 @@ void Pipeline::OnChunk(size_t source, std::string_view lines, const ChunkMeta& m
                             [&](const Match& match) {
                               if (tally) tally->Record(match.code);
                               if (!alerting_) return;
-                              // The envelope's time (cri, docker), else the line's own.
-                              const int64_t envelope =
-                                  meta.times.empty() ? -1 : meta.times.At(match.line_offset);
-                              alerting_->Observe(name, match, now, envelope);
+                              // The envelope's time (cri, docker), else -1: the line's own.
+                              alerting_->Observe(name, match, now,
+                                                 meta.times.At(match.line_offset));
                               alert_events_pending_ = true;
                             });
   if (tally) tally->lines += counts->lines - lines_before;
