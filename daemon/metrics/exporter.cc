@@ -180,16 +180,20 @@ void Exporter::PublishContainers(size_t source, const ContainerCounts& counts) {
   const auto& tallies = counts.tallies();
   for (size_t i = 0; i < tallies.size(); ++i) {
     const ContainerTally& t = tallies[i];
-    const prometheus::Labels labels = {{"source", h.name},
-                                       {"namespace", t.labels.namespace_name},
-                                       {"pod", t.labels.pod},
-                                       {"container", t.labels.container}};
-    if (i == h.containers.size()) h.containers.push_back({&container_lines_->Add(labels), {}});
+    // Label sets are built only for series not created yet: once per
+    // container and code, not at every commit.
+    auto labels = [&] {
+      return prometheus::Labels{{"source", h.name},
+                                {"namespace", t.labels.namespace_name},
+                                {"pod", t.labels.pod},
+                                {"container", t.labels.container}};
+    };
+    if (i == h.containers.size()) h.containers.push_back({&container_lines_->Add(labels()), {}});
     SourceHandles::Container& c = h.containers[i];
     Sync(c.lines, t.lines);
     while (c.errors.size() < t.errors.size()) {
       const int64_t code = t.errors[c.errors.size()].first;
-      prometheus::Labels with_code = labels;
+      prometheus::Labels with_code = labels();
       with_code["code"] = code == kOtherCode ? "other" : std::to_string(code);
       c.errors.push_back(&container_errors_->Add(with_code));
     }
