@@ -126,8 +126,8 @@ int ReplayCommand(const Args& raw) {
   if (!format_name.empty()) {
     auto parsed = ParseLogFormat(format_name);
     if (!parsed) {
-      std::cerr << "errpulsed replay: --format must be one of auto, plain, clog, xlog, cri, "
-                   "docker, not '" << format_name << "'\n";
+      std::cerr << "errpulsed replay: --format must be one of " << LogFormatChoices() << ", not '"
+                << format_name << "'\n";
       return 2;
     }
     format = *parsed;

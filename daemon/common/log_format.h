@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace errpulse {
@@ -25,5 +26,7 @@ inline constexpr size_t kLogFormatCount = 6;
 // "auto", "plain", "clog", "xlog", "cri", "docker".
 std::string_view LogFormatName(LogFormat format);
 std::optional<LogFormat> ParseLogFormat(std::string_view name);
+// "auto, plain, clog, xlog, cri, docker": for messages about a bad name.
+std::string LogFormatChoices();
 
 }  // namespace errpulse

@@ -100,8 +100,7 @@ void ReadSource(YamlReader& reader, const YAML::Node& item, const std::string& b
       if (auto format = ParseLogFormat(*v)) {
         source.format = *format;
       } else {
-        reader.Error(n, "format must be one of auto, plain, clog, xlog, cri, docker, not '" +
-                            *v + "'");
+        reader.Error(n, "format must be one of " + LogFormatChoices() + ", not '" + *v + "'");
       }
     }
   }
