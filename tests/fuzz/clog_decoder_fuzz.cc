@@ -143,9 +143,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int restarts = 1 + ((flags >> 4) & 3);
   const uint64_t seed = in.U32();
 
-  // Known findings (decoder_fuzz_harness.h): cut-line-reset breaks the
-  // restart check wherever a finished stream ends inside a cut line;
-  // clog-split-marker breaks the chunking and restart checks after damage.
+  // Findings that broke these checks while they were open (both fixed;
+  // tolerated only when ERRPULSE_FUZZ_TOLERATE names them): cut-line-reset
+  // the restart check where a finished stream ended inside a cut line,
+  // clog-split-marker the chunking and restart checks after damage.
   const bool tolerate_reset = fuzz::Tolerated("cut-line-reset");
   fuzz::Skip skip;
   skip.restarts_if_cut = tolerate_reset;
