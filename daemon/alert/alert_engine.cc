@@ -1,5 +1,7 @@
 #include "alert/alert_engine.h"
 
+#include <tuple>
+
 #include <algorithm>
 
 namespace errpulse {
@@ -99,12 +101,15 @@ void AlertEngine::Observe(const AlertEvent& event) {
       continue;
     }
     if (event.code == 0) {  // ratio rules group by source at most: a success has its instance
-      ++InstanceFor(r, event).totals[second];
+      Instance& instance = InstanceFor(r, event);
+      ++instance.totals[second];
+      instance.changed_at = ++change_clock_;
       continue;
     }
     Instance& instance = InstanceFor(r, event);
     ++instance.errors[second];
     if (rule.ratio) ++instance.totals[second];
+    instance.changed_at = ++change_clock_;
   }
 }
 
@@ -145,6 +150,10 @@ std::vector<AlertTransition> AlertEngine::Evaluate(int64_t now_ms) {
     auto& instances = instances_[r];
     for (auto it = instances.begin(); it != instances.end();) {
       Instance& in = it->second;
+      // What the state file keeps of it, to see whether this evaluation
+      // changed it (windows only lose seconds here).
+      const auto kept = std::make_tuple(in.state, in.active_since_ms, in.false_since_ms,
+                                        in.errors.size(), in.totals.size());
       double ratio = 0;
       const bool condition = Condition(rule, in, now_ms, &ratio);
       auto emit = [&](const char* to) {
@@ -180,8 +189,12 @@ std::vector<AlertTransition> AlertEngine::Evaluate(int64_t now_ms) {
           }
           break;
       }
+      if (kept != std::make_tuple(in.state, in.active_since_ms, in.false_since_ms,
+                                  in.errors.size(), in.totals.size()))
+        in.changed_at = ++change_clock_;
       // An instance with nothing left to remember is dropped.
       if (in.state == AlertState::kInactive && in.errors.empty() && in.totals.empty()) {
+        ++change_clock_;
         known_instances_[r].clear();  // it may point to this one
         it = instances.erase(it);
       } else {
@@ -192,10 +205,18 @@ std::vector<AlertTransition> AlertEngine::Evaluate(int64_t now_ms) {
   return out;
 }
 
-std::vector<AlertInstanceState> AlertEngine::Export() const {
+std::vector<AlertInstanceState> AlertEngine::Export(uint64_t since) const {
   std::vector<AlertInstanceState> out;
   for (size_t r = 0; r < rules_.size(); ++r) {
     for (const auto& [key, in] : instances_[r]) {
+      if (since > 0 && in.changed_at <= since) {
+        AlertInstanceState stub;
+        stub.alertname = rules_[r].name;
+        stub.labels = in.labels;
+        stub.unchanged = true;
+        out.push_back(std::move(stub));
+        continue;
+      }
       out.push_back({rules_[r].name, in.labels, in.state, in.active_since_ms, in.false_since_ms,
                      in.errors, in.totals});
     }
@@ -216,6 +237,7 @@ void AlertEngine::Import(const std::vector<AlertInstanceState>& instances) {
       in.false_since_ms = saved.false_since_ms;
       in.errors = saved.errors;
       in.totals = saved.totals;
+      in.changed_at = ++change_clock_;
       for (const auto& [second, n] : in.errors) now_ms_ = std::max(now_ms_, second * 1000);
     }
   }

@@ -70,6 +70,9 @@ struct AlertInstanceState {
   int64_t false_since_ms = -1;
   std::map<int64_t, uint64_t> errors;  // by second, only seconds that had any
   std::map<int64_t, uint64_t> totals;
+  // Export(since): the instance has not changed since the engine's
+  // change_clock() was `since`; only alertname and labels are filled in.
+  bool unchanged = false;
 };
 
 class AlertEngine {
@@ -81,7 +84,12 @@ class AlertEngine {
   std::vector<AlertTransition> Evaluate(int64_t now_ms);
 
   std::vector<AlertInstanceView> Instances() const;
-  std::vector<AlertInstanceState> Export() const;
+  // Every instance; those that have not changed since change_clock() was
+  // `since` (0: none) as stubs marked `unchanged`, so that a commit copies
+  // only what changed.
+  std::vector<AlertInstanceState> Export(uint64_t since = 0) const;
+  // Moves on whenever an instance changes (its window, state or times).
+  uint64_t change_clock() const { return change_clock_; }
   // Restores instances of rules that still exist (by alertname).
   void Import(const std::vector<AlertInstanceState>& instances);
   const std::vector<AlertRule>& rules() const { return rules_; }
@@ -98,6 +106,7 @@ class AlertEngine {
     int64_t active_since_ms = 0;
     int64_t false_since_ms = -1;  // firing, condition false since
     uint64_t count = 0;
+    uint64_t changed_at = 0;  // change_clock_ at its last change
   };
 
   bool Matches(const AlertRule& rule, const AlertEvent& event) const;
@@ -121,6 +130,7 @@ class AlertEngine {
   bool wants_successes_ = false;  // some rule is a ratio rule
   int64_t now_ms_ = 0;
   uint64_t late_events_ = 0;
+  uint64_t change_clock_ = 0;
 };
 
 }  // namespace errpulse

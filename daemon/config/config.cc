@@ -254,7 +254,7 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
   reader.CheckKeys(root,
                    {"listen", "state_dir", "catalog", "rules", "sources",
                     "max_unknown_codes", "poll_interval", "rescan_interval", "max_line_bytes",
-                    "read_chunk_bytes", "log_level", "commit_interval", "on_corrupt_state",
+                    "read_chunk_bytes", "log_level", "commit_interval", "sync_interval", "on_corrupt_state",
                     "max_open_files", "scan_threads", "alerts", "alerting", "max_containers"},
                    "config");
   if (auto n = root["listen"]) {
@@ -280,6 +280,15 @@ void ReadRoot(YamlReader& reader, const YAML::Node& root, const std::string& bas
         reader.Error(n, "commit_interval must be between 1ms and 1s");
       } else {
         config->commit_interval_ms = *v;
+      }
+    }
+  }
+  if (auto n = root["sync_interval"]) {
+    if (auto v = reader.DurationMs(n, "sync_interval")) {
+      if (*v < 0 || *v > 3'600'000) {
+        reader.Error(n, "sync_interval must be between 0s (every commit) and 1h");
+      } else {
+        config->sync_interval_ms = *v;
       }
     }
   }

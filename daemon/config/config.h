@@ -77,6 +77,10 @@ struct Config {
   // Counts and offsets are committed at most this often (when they changed),
   // and /metrics shows only committed values.
   int64_t commit_interval_ms = 25;
+  // Commits are made durable against power loss (fsync) at most this often
+  // (and at shutdown); a process crash loses nothing either way. 0: every
+  // commit.
+  int64_t sync_interval_ms = 1000;
   // Where to start when the state file is unusable: "end" or "beginning".
   bool corrupt_state_from_end = true;
   std::vector<SourceConfig> sources;

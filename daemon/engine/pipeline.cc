@@ -38,9 +38,11 @@ Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> set
           [this] { OnRoundDone(); }),
       store_(setup_->config.state_dir),
       commit_timer_(io),
+      sync_timer_(io),
       evaluation_timer_(io),
       status_(setup_),
       status_timer_(io) {
+  committed_counts_ = counts_;
   if (setup_->alerts.empty()) return;
   const AlertingConfig& alerting = setup_->config.alerting;
   std::vector<Destination> destinations;
@@ -76,7 +78,9 @@ std::string Pipeline::Start(const Snapshot* handed_over) {
   PublishCommitted();  // the restored values were committed by the last run
   tailer_.Start(starts);
   committed_signature_ = ChangeSignature();
-  Commit();  // records the files as opened now (start_at: end offsets)
+  // Records the files as opened now (start_at: end offsets), and gives the
+  // journal a fresh state file to continue.
+  Commit(CommitKind::kFull);
   if (alerting_) {
     EvaluateAlerts();
     ScheduleEvaluation();
@@ -109,6 +113,7 @@ std::vector<SourceStart> Pipeline::Restore(const Snapshot* handed_over) {
     case StateStore::LoadResult::kLoaded:
       break;
   }
+  if (!store_.load_note().empty()) spdlog::warn("state journal {}", store_.load_note());
   const size_t sources = snapshot.sources.size(), alerts = snapshot.alerts.size();
   std::vector<SourceStart> resumed = ResumeFrom(std::move(snapshot));
   size_t files = 0;
@@ -147,9 +152,10 @@ Snapshot Pipeline::Stop() {
   ready_ = false;
   tailer_.Stop();
   commit_timer_.cancel();
+  sync_timer_.cancel();
   evaluation_timer_.cancel();
   status_timer_.cancel();
-  Snapshot last = Commit();
+  Snapshot last = Commit(CommitKind::kFull);
   store_.Close();
   return last;
 }
@@ -189,7 +195,15 @@ void Pipeline::EvaluateAlerts() {
   }
   if (generation == alerts_published_generation_ && !alerts_active_ && !alerts_json_.empty())
     return;
+  // Only active alerts' counts moved (the evaluations that new errors bring
+  // forward, up to ten a second): the gauges and /api/v1/alerts are
+  // refreshed once per evaluation_interval, transitions at once.
+  const int64_t now_ms = WallClockMs();
+  if (generation == alerts_published_generation_ &&
+      now_ms - alerts_published_ms_ < setup_->config.alerting.evaluation_interval_ms)
+    return;
   alerts_published_generation_ = generation;
+  alerts_published_ms_ = now_ms;
   const auto states = alerting_->StateCounts();
   alerts_active_ = false;
   for (const auto& [key, n] : states) alerts_active_ = alerts_active_ || n > 0;
@@ -259,26 +273,53 @@ void Pipeline::OnRoundDone() {
   if (commit_scheduled_ || ChangeSignature() == committed_signature_) return;
   const auto interval = std::chrono::milliseconds(setup_->config.commit_interval_ms);
   const auto due = last_commit_ + interval;
-  if (std::chrono::steady_clock::now() >= due) {
-    Commit();
+  // Read rounds come once per commit_interval too: a round a little early
+  // (timer slack) commits now rather than arming a timer for the rest.
+  if (std::chrono::steady_clock::now() + interval / 5 >= due) {
+    Commit(CommitKind::kAppend);
     return;
   }
   commit_scheduled_ = true;
   commit_timer_.expires_at(due);
   commit_timer_.async_wait([this](const boost::system::error_code& ec) {
     commit_scheduled_ = false;
-    if (!ec) Commit();
+    if (!ec) Commit(CommitKind::kAppend);
   });
 }
 
-Snapshot Pipeline::TakeSnapshot() const {
+uint64_t Pipeline::SourceSignature(size_t s) const {
+  // Every quantity here only grows (offsets reset by a truncation bump
+  // `truncations`), so the sum moves whenever one of them does.
+  const SourceCounts& c = counts_[s];
+  const TailStats t = CommittedTail(s);
+  uint64_t signature = tailer_.generation() + c.lines + c.errors + c.successes +
+                       c.unknown_total + t.bytes_read + t.read_errors + t.lines_cut +
+                       t.rotations + t.truncations + t.files_lost + t.encrypted_blocks +
+                       t.seq_gaps;
+  for (uint64_t n : t.decode_errors) signature += n;
+  const auto& known = tailer_.KnownFiles(s);
+  signature += known.size() + (known.empty() ? 0 : known.back().hash);
+  return signature;
+}
+
+Snapshot Pipeline::TakeSnapshot(bool incremental) const {
   Snapshot snapshot;
   snapshot.written_at_ms = WallClockMs();
   const Config& config = setup_->config;
   for (size_t s = 0; s < counts_.size(); ++s) {
     SourceState state;
     state.name = config.sources[s].name;
-    SaveCounts(*setup_->catalog, counts_[s], &state);
+    if (incremental && s < committed_sources_.size() &&
+        committed_sources_[s] == SourceSignature(s)) {
+      state.unchanged = true;
+      snapshot.sources.push_back(std::move(state));
+      continue;
+    }
+    if (incremental) {
+      SaveChangedCounts(*setup_->catalog, counts_[s], committed_counts_[s], &state);
+    } else {
+      SaveCounts(*setup_->catalog, counts_[s], &state);
+    }
     SaveContainers(containers_[s], &state);
     state.tail = CommittedTail(s);
     state.files = tailer_.Records(s);
@@ -286,29 +327,90 @@ Snapshot Pipeline::TakeSnapshot() const {
     state.known.assign(known.begin(), known.end());
     snapshot.sources.push_back(std::move(state));
   }
-  if (alerting_) snapshot.alerts = alerting_->Export();
+  if (alerting_) snapshot.alerts = alerting_->Export(incremental ? committed_alert_clock_ : 0);
   return snapshot;
 }
 
-Snapshot Pipeline::Commit() {
-  Snapshot snapshot = TakeSnapshot();
+Snapshot Pipeline::Commit(CommitKind kind) {
+  // A journal that cannot take an append (none yet, or an append failed)
+  // gets the whole state instead.
+  if (!store_.CanAppend()) kind = CommitKind::kFull;
+  std::vector<uint64_t> signatures(counts_.size());
+  for (size_t s = 0; s < counts_.size(); ++s) signatures[s] = SourceSignature(s);
+  const uint64_t alert_clock = alerting_ ? alerting_->change_clock() : 0;
+  Snapshot snapshot = TakeSnapshot(/*incremental=*/kind == CommitKind::kAppend);
   last_commit_ = std::chrono::steady_clock::now();
   committed_signature_ = ChangeSignature();
-  if (std::string error = store_.Commit(snapshot); !error.empty()) {
+  const std::string error =
+      kind == CommitKind::kFull ? store_.Commit(snapshot) : store_.Append(snapshot);
+  if (error.empty()) {
+    for (size_t s = 0; s < counts_.size(); ++s)
+      if (committed_sources_.size() != counts_.size() || committed_sources_[s] != signatures[s])
+        committed_counts_[s] = counts_[s];
+    committed_sources_ = std::move(signatures);
+    committed_alert_clock_ = alert_clock;
+    if (kind == CommitKind::kFull) last_sync_ = last_commit_;
+  }
+  NoteCommitResult(error, snapshot.written_at_ms);
+  PublishCommitted(/*changed_only=*/true);
+  ScheduleSync();
+  return snapshot;
+}
+
+void Pipeline::NoteCommitResult(const std::string& error, int64_t written_at_ms) {
+  if (!error.empty()) {
     exporter_.CommitFailed();
     if (!commit_failing_)
       spdlog::error("cannot commit state: {}. Counting goes on and /metrics keeps moving, but "
                     "until a commit succeeds a crash would re-count lines since the last one",
                     error);
     commit_failing_ = true;
-  } else {
-    if (commit_failing_) spdlog::info("state commits succeed again");
-    commit_failing_ = false;
-    exporter_.CommitSucceeded(static_cast<double>(snapshot.written_at_ms) / 1000.0);
-    last_commit_wall_ms_ = snapshot.written_at_ms;
+    return;
   }
-  PublishCommitted();
-  return snapshot;
+  if (commit_failing_) spdlog::info("state commits succeed again");
+  commit_failing_ = false;
+  exporter_.CommitSucceeded(static_cast<double>(written_at_ms) / 1000.0);
+  last_commit_wall_ms_ = written_at_ms;
+  const std::string& problem = store_.journal_problem();
+  if (!problem.empty() && problem != journal_problem_logged_)
+    spdlog::warn("state journal unusable ({}): commits write the whole state file instead",
+                 problem);
+  journal_problem_logged_ = problem;
+}
+
+void Pipeline::ScheduleSync() {
+  if (sync_scheduled_ || !store_.needs_sync()) return;
+  const auto due =
+      last_sync_ + std::chrono::milliseconds(setup_->config.sync_interval_ms);
+  if (std::chrono::steady_clock::now() >= due) {
+    SyncState();
+    return;
+  }
+  sync_scheduled_ = true;
+  sync_timer_.expires_at(due);
+  sync_timer_.async_wait([this](const boost::system::error_code& ec) {
+    sync_scheduled_ = false;
+    if (!ec) SyncState();
+  });
+}
+
+void Pipeline::SyncState() {
+  last_sync_ = std::chrono::steady_clock::now();
+  // A grown journal: write the state in full instead (durable too), and
+  // leave the next sync a whole interval later, so that compaction's two
+  // fsyncs keep within one per sync_interval on average.
+  if (store_.ShouldCompact()) {
+    Commit(CommitKind::kFull);
+    last_sync_ += std::chrono::milliseconds(setup_->config.sync_interval_ms);
+    return;
+  }
+  const std::string error = store_.Sync();
+  if (!error.empty() && !sync_failing_)
+    spdlog::error("cannot make the state durable: {}. A process crash still loses nothing; "
+                  "a power loss would re-count lines since the last good sync",
+                  error);
+  if (error.empty() && sync_failing_) spdlog::info("state syncs succeed again");
+  sync_failing_ = !error.empty();
 }
 
 TailStats Pipeline::CommittedTail(size_t source) const {
@@ -317,8 +419,12 @@ TailStats Pipeline::CommittedTail(size_t source) const {
   return tail;
 }
 
-void Pipeline::PublishCommitted() {
+void Pipeline::PublishCommitted(bool changed_only) {
+  published_sources_.resize(counts_.size(), 0);
   for (size_t s = 0; s < counts_.size(); ++s) {
+    const uint64_t signature = SourceSignature(s);
+    if (changed_only && published_sources_[s] == signature) continue;
+    published_sources_[s] = signature;
     exporter_.Publish(s, counts_[s]);
     if (!containers_[s].tallies().empty()) exporter_.PublishContainers(s, containers_[s]);
     exporter_.PublishTailCounters(s, CommittedTail(s));

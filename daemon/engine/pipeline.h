@@ -76,11 +76,27 @@ class Pipeline {
  private:
   std::vector<SourceStart> Restore(const Snapshot* handed_over);
   std::vector<SourceStart> ResumeFrom(Snapshot snapshot);
-  Snapshot TakeSnapshot() const;
+  // What a commit writes. `incremental`: sources and alert instances that
+  // have not changed since the last commit are stubs marked unchanged (the
+  // journal keeps what it has); else complete, as a state file needs.
+  Snapshot TakeSnapshot(bool incremental) const;
+  // Moves whenever anything committed of source `s` changes: its counts,
+  // tail counters, files (opened, read, let go) or known rotations.
+  uint64_t SourceSignature(size_t source) const;
   void OnChunk(size_t source, std::string_view lines, const ChunkMeta& meta);
   void OnRoundDone();
-  Snapshot Commit();
-  void PublishCommitted();
+  // kAppend: the changes to the journal (safe against a process crash);
+  // kFull: the whole state file, durably (start, stop, compaction).
+  enum class CommitKind { kAppend, kFull };
+  Snapshot Commit(CommitKind kind);
+  // Makes appended commits durable at most every sync_interval: arms the
+  // sync timer when some commit is not durable yet.
+  void ScheduleSync();
+  void SyncState();
+  void NoteCommitResult(const std::string& error, int64_t written_at_ms);
+  // Copies the committed counts into the exporter: every source, or only
+  // those whose signature moved since the last publish.
+  void PublishCommitted(bool changed_only = false);
   void ScheduleEvaluation();
   void EvaluateAlerts();
   uint64_t ChangeSignature() const;
@@ -100,11 +116,23 @@ class Pipeline {
   std::chrono::steady_clock::time_point last_commit_{};
   uint64_t committed_signature_ = 0;
   bool commit_failing_ = false;
+  // Per source, SourceSignature() at the last commit and at the last publish;
+  // the alert engine's change clock at the last commit.
+  std::vector<uint64_t> committed_sources_, published_sources_;
+  uint64_t committed_alert_clock_ = 0;
+  // The counts as last committed, to commit only the codes that moved.
+  std::vector<SourceCounts> committed_counts_;
+  boost::asio::steady_timer sync_timer_;
+  bool sync_scheduled_ = false;
+  std::chrono::steady_clock::time_point last_sync_{};
+  bool sync_failing_ = false;
+  std::string journal_problem_logged_;
   std::unique_ptr<AlertDispatcher> alerting_;  // when there are alert rules
   boost::asio::steady_timer evaluation_timer_;
   bool alert_events_pending_ = false;
   std::chrono::steady_clock::time_point last_evaluation_{};
   uint64_t alerts_published_generation_ = ~uint64_t{0};
+  int64_t alerts_published_ms_ = 0;
   bool alerts_active_ = false;  // some instance pending or firing at the last publish
   mutable std::mutex alerts_json_mutex_;  // guards alerts_json_ (read by the HTTP thread)
   std::string alerts_json_;

@@ -15,7 +15,7 @@ std::string Failed(const char* step, const std::string& path) {
 
 }  // namespace
 
-std::string WriteFileAtomically(const std::string& path, std::string_view content) {
+std::string WriteFileAtomically(const std::string& path, std::string_view content, int dir_fd) {
   const std::string temp = path + ".tmp";
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Failed("cannot create", temp);
@@ -45,11 +45,12 @@ std::string WriteFileAtomically(const std::string& path, std::string_view conten
   }
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool borrowed = dir_fd >= 0;
+  if (!borrowed) dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) return Failed("cannot open directory", dir);
   const bool synced = ::fsync(dir_fd) == 0;
   std::string error = synced ? "" : Failed("cannot fsync directory", dir);
-  ::close(dir_fd);
+  if (!borrowed) ::close(dir_fd);
   return error;
 }
 

@@ -11,6 +11,9 @@
 namespace errpulse {
 
 // Returns an error message ("" on success) naming the step and the errno text.
-std::string WriteFileAtomically(const std::string& path, std::string_view content);
+// `dir_fd`: the path's directory, already open (the state store keeps it
+// open); -1 opens it for the fsync.
+std::string WriteFileAtomically(const std::string& path, std::string_view content,
+                                int dir_fd = -1);
 
 }  // namespace errpulse

@@ -43,6 +43,12 @@ struct SourceState {
   std::vector<FileRecord> files;
   std::vector<Fingerprint> known;  // files already read to their end
   std::vector<ContainerState> containers;
+  // A commit's snapshot may leave out a source that has not changed since
+  // the last commit: only `name` is set then; or hold in by_code and other
+  // only the codes whose counts moved since then (codes_partial). Never in
+  // a state file.
+  bool unchanged = false;
+  bool codes_partial = false;
 };
 
 struct Snapshot {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -12,14 +13,29 @@
 #include <sstream>
 
 #include "state/atomic_file.h"
+#include "state/state_entries.h"
+#include "tail/file_identity.h"
 
 namespace errpulse {
+namespace {
 
-StateStore::StateStore(std::string dir) : dir_(std::move(dir)), path_(dir_ + "/state") {}
+// The journal is compacted into the state file once it is this much bigger
+// than the state file (and at least this big): a restart replays at most a
+// few times the state's size, and compaction's cost stays small per commit.
+constexpr uint64_t kCompactFactor = 4;
+constexpr uint64_t kCompactMinBytes = 1 << 20;
+
+}  // namespace
+
+StateStore::StateStore(std::string dir)
+    : dir_(std::move(dir)), path_(dir_ + "/state"), journal_(path_ + ".journal") {}
 
 StateStore::~StateStore() { Close(); }
 
 void StateStore::Close() {
+  journal_.Close();
+  if (dir_fd_ >= 0) ::close(dir_fd_);
+  dir_fd_ = -1;
   if (lock_fd_ >= 0) ::close(lock_fd_);  // closing the descriptor drops the flock
   lock_fd_ = -1;
 }
@@ -35,11 +51,15 @@ std::string StateStore::Open() {
                ? "another errpulsed is using state_dir " + dir_
                : "cannot lock " + lock + ": " + std::strerror(errno);
   }
+  dir_fd_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd_ < 0) return "cannot open state_dir " + dir_ + ": " + std::strerror(errno);
   return "";
 }
 
 StateStore::LoadResult StateStore::Load(Snapshot* out, std::string* problem) {
+  load_note_.clear();
   struct stat st;
+  std::string text;
   if (::stat(path_.c_str(), &st) != 0) {
     if (errno == ENOENT) return LoadResult::kNone;
     *problem = std::string("cannot stat: ") + std::strerror(errno);
@@ -47,23 +67,78 @@ StateStore::LoadResult StateStore::Load(Snapshot* out, std::string* problem) {
     *problem = S_ISDIR(st.st_mode) ? "it is a directory, not a file" : "it is not a regular file";
   } else {
     std::ifstream in(path_, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    *problem = in ? ParseSnapshot(text.str(), out)
-                  : std::string("cannot read: ") + std::strerror(errno);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
+    *problem = in ? ParseSnapshot(text, out) : std::string("cannot read: ") + std::strerror(errno);
   }
-  if (problem->empty()) return LoadResult::kLoaded;
+  if (problem->empty()) {
+    state_bytes_ = text.size();
+    std::map<std::string, std::string> entries = FlattenToMap(*out);
+    const auto replay = StateJournal::Replay(
+        journal_.path(), FingerprintHash(text.data(), text.size()), &entries);
+    if (!replay.note.empty()) load_note_ = journal_.path() + ": " + replay.note;
+    if (replay.records > 0) {
+      Snapshot journaled;
+      if (std::string error = UnflattenSnapshot(entries, &journaled); !error.empty()) {
+        load_note_ = journal_.path() + ": its commits cannot be applied (" + error +
+                     "); the state file alone is used, so lines since it was written are "
+                     "counted again";
+      } else {
+        *out = std::move(journaled);
+      }
+    }
+    return LoadResult::kLoaded;
+  }
   const std::string aside = path_ + ".corrupt-" + std::to_string(std::time(nullptr));
   if (::rename(path_.c_str(), aside.c_str()) == 0) {
     *problem += "; moved aside to " + aside;
   } else {
     *problem += std::string("; could not move it aside: ") + std::strerror(errno);
   }
+  // The journal only means something on top of the state file it continues.
+  if (::unlink(journal_.path().c_str()) == 0) *problem += " (its journal was removed)";
   return LoadResult::kUnusable;
 }
 
 std::string StateStore::Commit(const Snapshot& snapshot) {
-  return WriteFileAtomically(path_, SerializeSnapshot(snapshot));
+  const std::string text = SerializeSnapshot(snapshot);
+  if (std::string error = WriteFileAtomically(path_, text, dir_fd_); !error.empty())
+    return error;
+  state_bytes_ = text.size();
+  unsynced_ = false;  // the state file holds everything, durably
+  // The commit is made. A journal that cannot be started leaves Append()
+  // committing in full (journal_problem() says why); a stale journal is
+  // never applied to this state file (its header names another one).
+  journal_problem_ = journal_.Reset(FingerprintHash(text.data(), text.size()), snapshot);
+  return "";
+}
+
+std::string StateStore::Append(const Snapshot& snapshot) {
+  if (!journal_.usable()) return Commit(snapshot);
+  const uint64_t before = journal_.size();
+  if (std::string error = journal_.Append(snapshot); !error.empty()) {
+    // Nothing of this commit counts; the next one writes the state in full.
+    journal_problem_ = error;
+    return error;
+  }
+  if (journal_.size() != before) unsynced_ = true;
+  return "";
+}
+
+std::string StateStore::Sync() {
+  if (!unsynced_) return "";
+  std::string error = journal_.Sync();
+  if (error.empty()) {
+    unsynced_ = false;
+  } else {
+    journal_problem_ = error;
+  }
+  return error;
+}
+
+bool StateStore::ShouldCompact() const {
+  return journal_.size() > std::max(kCompactMinBytes, kCompactFactor * state_bytes_);
 }
 
 }  // namespace errpulse

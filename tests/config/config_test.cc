@@ -107,6 +107,23 @@ TEST(Config, RescanIntervalDefaultAndBadValues) {
       << all;
 }
 
+TEST(Config, SyncIntervalDefaultZeroAndBadValues) {
+  Diagnostics d;
+  auto config = ParseConfig("sources: []\n", "errpulse.yaml", "/base", &d);
+  ASSERT_TRUE(config) << FormatDiagnostics(d);
+  EXPECT_EQ(config->sync_interval_ms, 1000);
+  config = ParseConfig("sources: []\nsync_interval: 0s\n", "errpulse.yaml", "/base", &d);
+  ASSERT_TRUE(config) << FormatDiagnostics(d);
+  EXPECT_EQ(config->sync_interval_ms, 0);  // every commit
+  std::string all = Errors("sources: []\nsync_interval: 2h\n");
+  EXPECT_NE(all.find("errpulse.yaml:2:16: sync_interval must be between 0s (every commit) and 1h"),
+            std::string::npos)
+      << all;
+  all = Errors("sources: []\nsync_interval: sometimes\n");
+  EXPECT_NE(all.find("errpulse.yaml:2:16: sync_interval must be a duration"), std::string::npos)
+      << all;
+}
+
 TEST(Config, YamlSyntaxError) {
   EXPECT_NE(Errors("sources: [\n").find("errpulse.yaml:2:1: YAML syntax error"),
             std::string::npos);
