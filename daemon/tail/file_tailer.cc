@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -51,6 +52,7 @@ bool FileTailer::DecideFormat(bool complete) {
     catch_up_to_ = read_offset_;
     counted_floor_ = std::max(counted_floor_, read_offset_);
     read_offset_ = 0;
+    tail_length_ = 0;
     splitter_.Reset();
   }
   return true;
@@ -129,6 +131,7 @@ int FileTailer::OpenAt(const FileRecord& record) {
 
 void FileTailer::Restart() {
   read_offset_ = 0;
+  tail_length_ = 0;
   catch_up_to_ = counted_floor_ = 0;
   splitter_.Reset();
   fingerprint_ = {};
@@ -266,13 +269,28 @@ FileTailer::ReadStatus FileTailer::ReadDecoded(size_t max_bytes, ReadBuffers* bu
 FileTailer::ReadStatus FileTailer::ReadChecked(char* into, size_t max_bytes, size_t* got,
                                                TailStats* stats) {
   const uint64_t at = read_offset_;
-  const ssize_t n = ReadAt(into, max_bytes, at);
-  if (n <= 0) {
-    if (n < 0) ++stats->read_errors;
-    return n < 0 ? ReadStatus::kError : ReadStatus::kEndOfFile;
+  const size_t check = tail_length_;
+  char before[kTailCheckBytes];
+  struct iovec parts[2] = {{before, check}, {into, max_bytes}};
+  ssize_t n;
+  do {
+    n = ::preadv(fd_, parts, 2, static_cast<off_t>(at - check));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    ++stats->read_errors;
+    return ReadStatus::kError;
   }
-  if (fingerprint_.length > 0 && !FingerprintMatches(fd_, fingerprint_)) return ReadStatus::kReplaced;
+  // Shorter than our offset now: the caller's end-of-file check sees the
+  // truncation.
+  if (static_cast<size_t>(n) <= check) return ReadStatus::kEndOfFile;
+  if (std::memcmp(before, tail_, check) != 0) return ReadStatus::kReplaced;
+  n -= static_cast<ssize_t>(check);
+  if ((check == 0 || !vouched_) && fingerprint_.length > 0 &&
+      !FingerprintMatches(fd_, fingerprint_))
+    return ReadStatus::kReplaced;
   read_offset_ += static_cast<uint64_t>(n);
+  read_to_end_ = static_cast<size_t>(n) < max_bytes;
+  RememberTail(into, static_cast<size_t>(n));
   // A decoded file's restart reads again from where its decoder can resume,
   // and one opened at its end decodes up to there first: bytes before
   // counted_floor_ were counted already, or are not to be (plain files start
@@ -281,6 +299,18 @@ FileTailer::ReadStatus FileTailer::ReadChecked(char* into, size_t max_bytes, siz
   ExtendShortFingerprint();
   *got = static_cast<size_t>(n);
   return ReadStatus::kData;
+}
+
+void FileTailer::RememberTail(const char* data, size_t size) {
+  if (size >= kTailCheckBytes) {
+    std::memcpy(tail_, data + size - kTailCheckBytes, kTailCheckBytes);
+    tail_length_ = kTailCheckBytes;
+    return;
+  }
+  const size_t keep = std::min(tail_length_, kTailCheckBytes - size);
+  std::memmove(tail_, tail_ + tail_length_ - keep, keep);
+  std::memcpy(tail_ + keep, data, size);
+  tail_length_ = keep + size;
 }
 
 void FileTailer::ExtendShortFingerprint() {

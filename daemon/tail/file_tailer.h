@@ -88,6 +88,14 @@ class FileTailer {
   // taken for new ones.
   ReadStatus ReadSome(size_t max_bytes, ReadBuffers* buffers, const ChunkSink& sink,
                       TailStats* stats);
+  // Whether the last ReadSome() that returned kData reached the end of the
+  // file (read less than it asked for): then there is nothing more to read
+  // until the file grows again.
+  bool read_to_end() const { return read_to_end_; }
+  // Whether inotify reports every write to this file (set by the Tailer).
+  // Then a read is checked against the bytes just before it (see
+  // ReadChecked) instead of re-reading the fingerprinted first bytes.
+  void set_vouched(bool vouched) { vouched_ = vouched; }
   // Hands on the partial last line, if any (the file is being let go).
   void FlushPartial(ReadBuffers* buffers, const ChunkSink& sink, TailStats* stats);
   // The file shrank below our offset: start again from its beginning.
@@ -154,9 +162,17 @@ class FileTailer {
   ReadStatus ReadDecoded(size_t max_bytes, ReadBuffers* buffers, const ChunkSink& sink,
                          TailStats* stats);
   // Reads up to `max_bytes` at read_offset_ into `into`. kData: *got bytes
-  // came, the file is still the one fingerprinted, read_offset_ moved past
+  // came, the file is still the one read so far, read_offset_ moved past
   // them and bytes_read counted them (from counted_floor_ on).
+  //
+  // "Still the one read so far": the same pread also reads the last bytes
+  // before read_offset_ again (up to kTailCheckBytes), which must be the
+  // ones read last time; a file truncated and rewritten past our offset
+  // fails that check. Files inotify does not vouch for, and the first read
+  // after opening (no tail known yet), also re-check the fingerprint.
   ReadStatus ReadChecked(char* into, size_t max_bytes, size_t* got, TailStats* stats);
+  // Remembers the last bytes read (`data`, just before read_offset_).
+  void RememberTail(const char* data, size_t size);
   // The raw offset up to which bytes_read has counted what a restart keeps.
   uint64_t CountedOffset() const;
   void ExtendShortFingerprint();
@@ -166,6 +182,11 @@ class FileTailer {
   ssize_t ReadAt(char* into, size_t size, uint64_t offset) const;
 
   uint64_t read_offset_ = 0;
+  static constexpr size_t kTailCheckBytes = 64;
+  char tail_[kTailCheckBytes];  // the tail_length_ bytes before read_offset_
+  size_t tail_length_ = 0;      // 0: not known (just opened, restarted)
+  bool read_to_end_ = false;
+  bool vouched_ = false;
   LineSplitter splitter_;
   size_t max_line_bytes_;
   const LogFormat configured_;  // the source's format: kAuto, or fixed

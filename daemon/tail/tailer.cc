@@ -26,7 +26,10 @@ Tailer::Tailer(boost::asio::io_context& io, const Config& config, ChunkSink sink
       sink_(std::move(sink)),
       round_done_(std::move(round_done)),
       stats_(config.sources.size()),
+      round_ms_(config.commit_interval_ms),
+      drain_timer_(io),
       known_(config.sources.size()),
+      inotify_tick_(io),
       poll_timer_(io) {}
 
 Tailer::~Tailer() { Stop(); }
@@ -130,9 +133,15 @@ void Tailer::Stop() {
   if (stopped_) return;
   stopped_ = true;
   poll_timer_.cancel();
+  drain_timer_.cancel();
+  inotify_tick_.cancel();
   if (inotify_) {
     boost::system::error_code ignored;
-    inotify_->close(ignored);  // closes inotify_fd_
+    if (inotify_->is_open()) {
+      inotify_->close(ignored);  // closes inotify_fd_
+    } else {
+      ::close(inotify_fd_);  // released while busy (see ReadInotify)
+    }
     inotify_.reset();
   }
 }
@@ -280,22 +289,41 @@ void Tailer::Retire(std::shared_ptr<FileTailer> file) {
   WantQuickPoll();  // it is let go by the quick poll
 }
 
-void Tailer::Queue(const std::shared_ptr<FileTailer>& file) {
+void Tailer::Queue(const std::shared_ptr<FileTailer>& file, bool now) {
   if (file->queued || (!file->is_open() && !file->parked())) return;
   file->queued = true;
   queue_.push_back(file);
-  ScheduleDrain();
+  ScheduleDrain(now);
 }
 
-void Tailer::ScheduleDrain() {
-  if (drain_scheduled_ || stopped_ || queue_.empty()) return;
+void Tailer::ScheduleDrain(bool now) {
+  if (stopped_ || queue_.empty()) return;
+  const int64_t wait = now ? 0 : last_drain_ms_ + round_ms_ - NowMs();
+  if (drain_scheduled_) {
+    if (wait > 0) return;
+    // A backlog (or a round already due) while a later round is armed: now.
+    if (drain_timer_.cancel() == 0) return;  // already posted, or firing
+  }
   drain_scheduled_ = true;
-  boost::asio::post(io_, [this] { Drain(); });
+  if (wait <= 0 && in_tick_) {
+    drain_in_tick_ = true;
+    return;
+  }
+  if (wait <= 0) {
+    boost::asio::post(io_, [this] { Drain(); });
+    return;
+  }
+  drain_timer_.expires_after(std::chrono::milliseconds(wait));
+  drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: re-posted by ScheduleDrain, or stopped
+    Drain();
+  });
 }
 
 void Tailer::Drain() {
   drain_scheduled_ = false;
   if (stopped_) return;
+  last_drain_ms_ = NowMs();
   std::vector<std::shared_ptr<FileTailer>> batch;
   batch.swap(queue_);
   const int64_t now = NowMs();
@@ -311,6 +339,7 @@ void Tailer::Drain() {
     }
     if (!file->is_open()) continue;
     TailStats& stats = stats_[file->source()];
+    file->set_vouched(FileCovered(*file));
     auto status = file->ReadSome(static_cast<size_t>(config_.read_chunk_bytes), &buffers_, sink_,
                                  &stats);
     if (status == FileTailer::ReadStatus::kData) {
@@ -318,7 +347,9 @@ void Tailer::Drain() {
       file->last_seen_wall_ms = wall_now;
       file->known_size = std::max(file->known_size, file->read_offset());
       read_since_poll_ = true;  // the quick poll refreshes the lag gauge
-      Queue(file);  // fair: one chunk per file per turn, come back for more
+      // Fair: one chunk per file per turn, come back for more at once. A
+      // read that reached the end waits for the next event (or poll).
+      if (!file->read_to_end()) Queue(file, /*now=*/true);
     } else if (status == FileTailer::ReadStatus::kReplaced) {
       HandleTruncation(file, file->Record(false).offset);
     } else if (status == FileTailer::ReadStatus::kEndOfFile) {

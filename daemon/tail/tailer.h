@@ -23,6 +23,11 @@
 //   beginning; files that appear later are always read from their beginning.
 // - Reading is fair: at most read_chunk_bytes per file per turn, then the next
 //   file; the event loop runs other work between turns.
+// - Wake-ups are few: an idle tailer waits on inotify alone; the first event
+//   is read at once. While events keep coming, the tailer stops waiting on
+//   inotify and reads its queue once per read round (commit_interval), so a
+//   writer's hundred writes a second cost forty rounds, each one pread per
+//   file that grew and no stat.
 // - Files that cannot be opened (permission denied), and symlinks whose
 //   target does not exist yet, are retried at every quick poll; open failures
 //   are counted in read_errors and logged once.
@@ -182,9 +187,14 @@ class Tailer {
   // directory (it or a parent was renamed), so that they are watched again.
   void DropStaleWatches();
   void Retire(std::shared_ptr<FileTailer> file);
-  void Queue(const std::shared_ptr<FileTailer>& file);
-  void ScheduleDrain();
+  // `now`: drain at once (a backlog being read), instead of at the next
+  // read round.
+  void Queue(const std::shared_ptr<FileTailer>& file, bool now = false);
+  void ScheduleDrain(bool now = false);
   void Drain();
+  // inotify while lines arrive continuously: instead of waking for every
+  // event, the queue is read once per read round (see ReadInotify).
+  void InotifyTick();
   // Recomputes files_open and lag_bytes from each file's known size,
   // refreshed first by fstat for the active and/or the retired files (at
   // start: all; every poll: retired only, as the full poll's stat of each
@@ -212,6 +222,16 @@ class Tailer {
   std::vector<std::shared_ptr<FileTailer>> retired_;  // rotated away, being drained
   std::vector<std::shared_ptr<FileTailer>> queue_;    // files with data to read
   bool drain_scheduled_ = false;
+  // Read rounds are at least round_ms_ apart (commit_interval: counts reach
+  // /metrics only at a commit, so reading more often only costs wake-ups),
+  // except while a backlog is read.
+  int64_t round_ms_ = 0;
+  int64_t last_drain_ms_ = 0;
+  // InotifyTick() is queueing files: a drain due now is run by it directly,
+  // not posted (one scheduler round trip less per read round).
+  bool in_tick_ = false;
+  bool drain_in_tick_ = false;
+  boost::asio::steady_timer drain_timer_;
   std::set<std::string> warned_;  // paths we already logged an open failure for
   std::vector<std::deque<Fingerprint>> known_;  // per source, see KnownFiles()
   // Followed paths that disappeared, with when (wall clock, ms): a new file
@@ -221,6 +241,7 @@ class Tailer {
   int inotify_fd_ = -1;
   bool inotify_failed_ = false;  // reading events failed: only the polls are left
   std::unique_ptr<boost::asio::posix::stream_descriptor> inotify_;
+  boost::asio::steady_timer inotify_tick_;  // armed while events keep coming
   std::vector<char> inotify_buffer_;
   // A watched directory: its inotify watch, the directory the path named
   // when it was added, and whether its filesystem reports every change.

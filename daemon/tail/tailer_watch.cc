@@ -7,8 +7,11 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "common/paths.h"
@@ -136,8 +139,56 @@ void Tailer::ReadInotify() {
           return;
         }
         HandleInotifyBuffer(bytes);
-        ReadInotify();
+        // More may follow soon (a writer appending continuously): look at
+        // the queue again after one read round rather than waking for each
+        // event; InotifyTick() goes back to waiting once it is quiet. The
+        // descriptor leaves the reactor meanwhile: registered (edge-
+        // triggered), every event would still wake the thread.
+        inotify_->release();
+        inotify_tick_.expires_after(std::chrono::milliseconds(round_ms_));
+        inotify_tick_.async_wait([this](const boost::system::error_code& tick_ec) {
+          if (!tick_ec && !stopped_) InotifyTick();
+        });
       });
+}
+
+void Tailer::InotifyTick() {
+  ssize_t n;
+  do {
+    n = ::read(inotify_fd_, inotify_buffer_.data(), inotify_buffer_.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    // Quiet: back in the reactor, wait for the next event.
+    boost::system::error_code ec;
+    inotify_->assign(inotify_fd_, ec);
+    if (ec) {
+      spdlog::warn("watching inotify failed: {}; stat()ing every file every {} ms", ec.message(),
+                   config_.poll_interval_ms);
+      inotify_failed_ = true;
+      WantQuickPoll();
+      return;
+    }
+    ReadInotify();
+    return;
+  }
+  if (n <= 0) {
+    spdlog::warn("reading inotify events failed: {}; stat()ing every file every {} ms",
+                 n < 0 ? std::strerror(errno) : "end of file", config_.poll_interval_ms);
+    inotify_failed_ = true;
+    WantQuickPoll();
+    return;
+  }
+  in_tick_ = true;
+  HandleInotifyBuffer(static_cast<size_t>(n));
+  in_tick_ = false;
+  inotify_tick_.expires_after(std::chrono::milliseconds(round_ms_));
+  inotify_tick_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopped_) InotifyTick();
+  });
+  if (drain_in_tick_) {
+    drain_in_tick_ = false;
+    Drain();
+  }
 }
 
 void Tailer::HandleInotifyBuffer(size_t bytes) {
