@@ -194,7 +194,7 @@ std::vector<AlertTransition> AlertEngine::Evaluate(int64_t now_ms) {
         in.changed_at = ++change_clock_;
       // An instance with nothing left to remember is dropped.
       if (in.state == AlertState::kInactive && in.errors.empty() && in.totals.empty()) {
-        ++change_clock_;
+        dropped_.push_back({r, in.labels, ++change_clock_});
         known_instances_[r].clear();  // it may point to this one
         it = instances.erase(it);
       } else {
@@ -207,21 +207,30 @@ std::vector<AlertTransition> AlertEngine::Evaluate(int64_t now_ms) {
 
 std::vector<AlertInstanceState> AlertEngine::Export(uint64_t since) const {
   std::vector<AlertInstanceState> out;
+  if (since > 0) {
+    for (const auto& d : dropped_) {
+      if (d.at <= since) continue;
+      AlertInstanceState gone;
+      gone.alertname = rules_[d.rule].name;
+      gone.labels = d.labels;
+      gone.removed = true;
+      out.push_back(std::move(gone));
+    }
+  }
   for (size_t r = 0; r < rules_.size(); ++r) {
     for (const auto& [key, in] : instances_[r]) {
-      if (since > 0 && in.changed_at <= since) {
-        AlertInstanceState stub;
-        stub.alertname = rules_[r].name;
-        stub.labels = in.labels;
-        stub.unchanged = true;
-        out.push_back(std::move(stub));
-        continue;
-      }
+      if (since > 0 && in.changed_at <= since) continue;
       out.push_back({rules_[r].name, in.labels, in.state, in.active_since_ms, in.false_since_ms,
                      in.errors, in.totals});
     }
   }
   return out;
+}
+
+void AlertEngine::ForgetDropped(uint64_t until) {
+  dropped_.erase(std::remove_if(dropped_.begin(), dropped_.end(),
+                                [&](const Dropped& d) { return d.at <= until; }),
+                 dropped_.end());
 }
 
 void AlertEngine::Import(const std::vector<AlertInstanceState>& instances) {

@@ -70,9 +70,10 @@ struct AlertInstanceState {
   int64_t false_since_ms = -1;
   std::map<int64_t, uint64_t> errors;  // by second, only seconds that had any
   std::map<int64_t, uint64_t> totals;
-  // Export(since): the instance has not changed since the engine's
-  // change_clock() was `since`; only alertname and labels are filled in.
+  // In a commit's snapshot: not changed since the last commit (only
+  // alertname and labels are set); or dropped since then.
   bool unchanged = false;
+  bool removed = false;
 };
 
 class AlertEngine {
@@ -84,12 +85,16 @@ class AlertEngine {
   std::vector<AlertTransition> Evaluate(int64_t now_ms);
 
   std::vector<AlertInstanceView> Instances() const;
-  // Every instance; those that have not changed since change_clock() was
-  // `since` (0: none) as stubs marked `unchanged`, so that a commit copies
-  // only what changed.
+  // Every instance; with `since` (a change_clock() value), only those that
+  // changed after it, preceded by those dropped after it (marked removed),
+  // so that a commit copies only what changed.
   std::vector<AlertInstanceState> Export(uint64_t since = 0) const;
-  // Moves on whenever an instance changes (its window, state or times).
+  // Moves on whenever an instance changes (its window, state or times) or
+  // is dropped.
   uint64_t change_clock() const { return change_clock_; }
+  // The instances dropped up to change_clock() `until` are committed: no
+  // later Export() needs to list them.
+  void ForgetDropped(uint64_t until);
   // Restores instances of rules that still exist (by alertname).
   void Import(const std::vector<AlertInstanceState>& instances);
   const std::vector<AlertRule>& rules() const { return rules_; }
@@ -131,6 +136,12 @@ class AlertEngine {
   int64_t now_ms_ = 0;
   uint64_t late_events_ = 0;
   uint64_t change_clock_ = 0;
+  struct Dropped {
+    size_t rule;
+    std::map<std::string, std::string> labels;
+    uint64_t at;  // change_clock_ when dropped
+  };
+  std::vector<Dropped> dropped_;
 };
 
 }  // namespace errpulse

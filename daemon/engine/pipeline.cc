@@ -322,12 +322,18 @@ Snapshot Pipeline::TakeSnapshot(bool incremental) const {
     }
     SaveContainers(containers_[s], &state);
     state.tail = CommittedTail(s);
-    state.files = tailer_.Records(s);
+    // While no file was opened, retired or let go, only files that moved.
+    state.files_partial = incremental && tailer_.generation() == committed_generation_;
+    state.files = tailer_.Records(s, state.files_partial);
     const auto& known = tailer_.KnownFiles(s);
     state.known.assign(known.begin(), known.end());
     snapshot.sources.push_back(std::move(state));
   }
-  if (alerting_) snapshot.alerts = alerting_->Export(incremental ? committed_alert_clock_ : 0);
+  if (alerting_) {
+    const uint64_t since = incremental ? committed_alert_clock_ : 0;
+    snapshot.alerts = alerting_->Export(since);
+    snapshot.alerts_partial = since > 0;
+  }
   return snapshot;
 }
 
@@ -344,11 +350,16 @@ Snapshot Pipeline::Commit(CommitKind kind) {
   const std::string error =
       kind == CommitKind::kFull ? store_.Commit(snapshot) : store_.Append(snapshot);
   if (error.empty()) {
-    for (size_t s = 0; s < counts_.size(); ++s)
-      if (committed_sources_.size() != counts_.size() || committed_sources_[s] != signatures[s])
-        committed_counts_[s] = counts_[s];
+    for (size_t s = 0; s < counts_.size(); ++s) {
+      if (committed_sources_.size() == counts_.size() && committed_sources_[s] == signatures[s])
+        continue;  // a stub: nothing of it was taken
+      committed_counts_[s] = counts_[s];
+      tailer_.MarkCommitted(s);
+    }
+    committed_generation_ = tailer_.generation();
     committed_sources_ = std::move(signatures);
     committed_alert_clock_ = alert_clock;
+    if (alerting_) alerting_->ForgetDropped(alert_clock);
     if (kind == CommitKind::kFull) last_sync_ = last_commit_;
   }
   NoteCommitResult(error, snapshot.written_at_ms);

@@ -120,6 +120,7 @@ class Pipeline {
   // the alert engine's change clock at the last commit.
   std::vector<uint64_t> committed_sources_, published_sources_;
   uint64_t committed_alert_clock_ = 0;
+  uint64_t committed_generation_ = ~uint64_t{0};  // tailer_.generation() then
   // The counts as last committed, to commit only the codes that moved.
   std::vector<SourceCounts> committed_counts_;
   boost::asio::steady_timer sync_timer_;

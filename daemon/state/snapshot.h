@@ -49,12 +49,18 @@ struct SourceState {
   // a state file.
   bool unchanged = false;
   bool codes_partial = false;
+  // Likewise `files` may hold only the files whose records changed, when the
+  // set of files did not (files_partial).
+  bool files_partial = false;
 };
 
 struct Snapshot {
   int64_t written_at_ms = 0;  // wall clock, for the operator's information
   std::vector<SourceState> sources;
   std::vector<AlertInstanceState> alerts;  // alert instances with their windows
+  // A commit's snapshot: `alerts` lists only the instances that changed or
+  // were dropped since the last commit; the others are as committed.
+  bool alerts_partial = false;
 };
 
 std::string SerializeSnapshot(const Snapshot& snapshot);

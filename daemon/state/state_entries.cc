@@ -56,6 +56,7 @@ class Flattener {
     for (const auto& source : s.sources) PutBytes(&value_, source.name);
     Emit();
     for (const auto& source : s.sources) Source(source);
+    if (s.alerts_partial) sink_->KeepUnmentioned(std::string_view(&kAlert, 1));
     for (const auto& alert : s.alerts) Alert(alert);
   }
 
@@ -73,8 +74,12 @@ class Flattener {
     PutBytes(&key_, s.name);
     if (s.unchanged) {
       sink_->Group(key_, GroupMode::kUnchanged);
-      key_.push_back('b');  // the codes' group
-      sink_->Group(key_, GroupMode::kUnchanged);
+      const size_t prefix = key_.size();
+      for (char group : {'b', 'f'}) {  // the codes' and the files' groups
+        key_.resize(prefix);
+        key_.push_back(group);
+        sink_->Group(key_, GroupMode::kUnchanged);
+      }
       return;
     }
     sink_->Group(key_, GroupMode::kComplete);
@@ -97,23 +102,6 @@ class Flattener {
       PutVarint(&value_, k.hash);
     }
     Emit();
-    Key(prefix, 'L');
-    PutVarint(&value_, s.files.size());
-    for (const auto& f : s.files) PutFileId(&value_, f);
-    Emit();
-    for (const auto& f : s.files) {
-      Key(prefix, 'f');
-      PutFileId(&key_, f);
-      const size_t file = key_.size();
-      Key(file, 'i');
-      PutVarint(&value_, f.fingerprint.length);
-      PutVarint(&value_, f.fingerprint.hash);
-      PutVarint(&value_, static_cast<uint64_t>(f.format));
-      Emit();
-      Key(file, 'p');
-      PutPosition(&value_, f);
-      Emit();
-    }
     for (const auto& c : s.containers) {
       Key(prefix, 'C');
       PutBytes(&key_, c.namespace_name);
@@ -130,6 +118,30 @@ class Flattener {
         PutVarint(&value_, n);
         Emit();
       }
+    }
+    // The files in a group of their own: while the set of files stays the
+    // same, a commit sends only the files that moved (files_partial), and
+    // the order ('L') stays as it was.
+    Key(prefix, 'f');
+    sink_->Group(key_, s.files_partial ? GroupMode::kPartial : GroupMode::kComplete);
+    if (!s.files_partial) {
+      Key(prefix, 'L');
+      PutVarint(&value_, s.files.size());
+      for (const auto& f : s.files) PutFileId(&value_, f);
+      Emit();
+    }
+    for (const auto& f : s.files) {
+      Key(prefix, 'f');
+      PutFileId(&key_, f);
+      const size_t file = key_.size();
+      Key(file, 'i');
+      PutVarint(&value_, f.fingerprint.length);
+      PutVarint(&value_, f.fingerprint.hash);
+      PutVarint(&value_, static_cast<uint64_t>(f.format));
+      Emit();
+      Key(file, 'p');
+      PutPosition(&value_, f);
+      Emit();
     }
     // The codes last, in a group of their own: a commit usually moves a
     // few of many, and sends only those (codes_partial).
@@ -157,8 +169,11 @@ class Flattener {
       PutBytes(&key_, k);
       PutBytes(&key_, v);
     }
-    sink_->Group(key_, a.unchanged ? GroupMode::kUnchanged : GroupMode::kComplete);
-    if (a.unchanged) return;
+    if (a.unchanged || a.removed) {
+      sink_->Group(key_, a.removed ? GroupMode::kRemoved : GroupMode::kUnchanged);
+      return;
+    }
+    sink_->Group(key_, GroupMode::kComplete);
     const size_t prefix = key_.size();
     Key(prefix, 'h');
     PutVarint(&value_, static_cast<uint64_t>(a.state));

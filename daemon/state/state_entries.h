@@ -34,6 +34,7 @@ enum class GroupMode {
   kComplete,   // every entry of the group follows; others it had are gone
   kUnchanged,  // none follow: the group is as it was
   kPartial,    // some follow (changed or new); the others are as they were
+  kRemoved,    // none follow: the group is gone
 };
 
 // Receives the entries; keys and values are valid during the call only.
@@ -42,6 +43,10 @@ class EntrySink {
   virtual ~EntrySink() = default;
   // The entries that follow belong to `group` (an id unique among groups).
   virtual void Group(std::string_view group, GroupMode mode) {}
+  // Groups whose ids start with `prefix` and that are not mentioned are as
+  // they were (a partial list of alert instances); else a group not
+  // mentioned is gone.
+  virtual void KeepUnmentioned(std::string_view prefix) {}
   virtual void Entry(std::string_view key, std::string_view value) = 0;
 };
 

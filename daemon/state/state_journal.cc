@@ -113,7 +113,14 @@ class StateJournal::Differ : public EntrySink {
     // Unchanged or partial: what is not mentioned stays (an unchanged group
     // the journal does not hold is simply empty).
     sweep_ = mode == GroupMode::kComplete;
+    if (mode == GroupMode::kRemoved) {
+      for (auto& [slot_key, slot] : group_->slots) j_.PutRemoval(slot_key, &slot);
+      j_.groups_.erase(it);
+      group_ = nullptr;
+    }
   }
+
+  void KeepUnmentioned(std::string_view prefix) override { keep_.assign(prefix); }
 
   void Entry(std::string_view key, std::string_view value) override {
     key_.assign(key);
@@ -142,7 +149,8 @@ class StateJournal::Differ : public EntrySink {
   void Finish() {
     SweepGroup();
     for (auto it = j_.groups_.begin(); it != j_.groups_.end();) {
-      if (it->second.seen == j_.epoch_) {
+      if (it->second.seen == j_.epoch_ ||
+          (!keep_.empty() && it->first.compare(0, keep_.size(), keep_) == 0)) {
         ++it;
         continue;
       }
@@ -169,6 +177,7 @@ class StateJournal::Differ : public EntrySink {
   StateJournal& j_;
   GroupSlots* group_ = nullptr;
   bool sweep_ = false;
+  std::string keep_;  // KeepUnmentioned()'s prefix
   size_t seen_ = 0, added_ = 0;
   std::string& key_ = j_.key_;  // reused: lookups allocate nothing
 };

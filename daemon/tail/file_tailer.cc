@@ -217,6 +217,28 @@ FileRecord FileTailer::Record(bool retired) const {
   return record;
 }
 
+uint64_t FileTailer::RecordSignature(bool retired) const {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+  mix(identity_.device);
+  mix(identity_.inode);
+  mix(fingerprint_.length);
+  mix(fingerprint_.hash);
+  mix(static_cast<uint64_t>(format_));
+  mix(retired ? 1 : 0);
+  mix(CountedOffset());
+  if (!decoder_) {
+    mix(splitter_.skipping() ? 1 : 0);
+    return h;
+  }
+  const DecoderPosition position = decoder_->Position();
+  mix(position.resume_offset);
+  mix(position.skip);
+  mix(position.skipping ? 1 : 0);
+  mix(read_offset_ < catch_up_to_ ? catch_up_to_ : 0);
+  return h;
+}
+
 uint64_t FileTailer::CountedOffset() const {
   if (!decoder_) return read_offset_ - splitter_.pending_bytes();
   return std::max(decoder_->Position().counted_offset, counted_floor_);

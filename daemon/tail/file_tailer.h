@@ -121,6 +121,9 @@ class FileTailer {
 
   // What the state file keeps: the offset of the first byte not yet counted.
   FileRecord Record(bool retired) const;
+  // Moves whenever Record() would change (a hash of its fields but the
+  // path), without copying anything.
+  uint64_t RecordSignature(bool retired) const;
 
   const std::string& path() const { return path_; }
   // Where the file really is, when path() is (or goes through) a symlink.
@@ -140,6 +143,10 @@ class FileTailer {
 
   // Scheduling state, owned by the Tailer.
   bool queued = false;
+  // RecordSignature() as last committed, and as taken for the commit under
+  // way (see Tailer::Records).
+  uint64_t committed_signature = 0;
+  uint64_t pending_signature = 0;
   int64_t last_growth_ms = 0;
   int64_t last_seen_wall_ms = 0;  // when its path last named it (for CatchUpRotated)
   uint64_t known_size = 0;  // the file's size when last seen, for the lag gauge

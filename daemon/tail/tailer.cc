@@ -59,13 +59,25 @@ std::shared_ptr<FileTailer> Tailer::MakeFile(const std::string& path, size_t sou
 
 void Tailer::RestoreStats(size_t source, const TailStats& stats) { stats_[source] = stats; }
 
-std::vector<FileRecord> Tailer::Records(size_t source) const {
+std::vector<FileRecord> Tailer::Records(size_t source, bool only_changed) const {
   std::vector<FileRecord> records;
+  auto take = [&](FileTailer& file, bool retired) {
+    file.pending_signature = file.RecordSignature(retired);
+    if (only_changed && file.pending_signature == file.committed_signature) return;
+    records.push_back(file.Record(retired));
+  };
   for (const auto& [key, file] : active_)
-    if (key.first == source) records.push_back(file->Record(/*retired=*/false));
+    if (key.first == source) take(*file, /*retired=*/false);
   for (const auto& file : retired_)
-    if (file->source() == source) records.push_back(file->Record(/*retired=*/true));
+    if (file->source() == source) take(*file, /*retired=*/true);
   return records;
+}
+
+void Tailer::MarkCommitted(size_t source) {
+  for (const auto& [key, file] : active_)
+    if (key.first == source) file->committed_signature = file->pending_signature;
+  for (const auto& file : retired_)
+    if (file->source() == source) file->committed_signature = file->pending_signature;
 }
 
 std::vector<FollowedFile> Tailer::Followed(size_t source) const {

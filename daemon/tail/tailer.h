@@ -103,8 +103,11 @@ class Tailer {
   const std::vector<TailStats>& stats() const { return stats_; }
   // The counters continue from the last commit (call before Start).
   void RestoreStats(size_t source, const TailStats& stats);
-  // Every followed file of `source`, as the state file keeps it.
-  std::vector<FileRecord> Records(size_t source) const;
+  // Every followed file of `source`, as the state file keeps it; with
+  // `only_changed`, only those whose record changed since MarkCommitted().
+  std::vector<FileRecord> Records(size_t source, bool only_changed = false) const;
+  // The records last taken by Records() are committed.
+  void MarkCommitted(size_t source);
   // Bytes read but not yet part of a complete line, which a restart reads
   // again: the committed byte count leaves them out.
   uint64_t PendingBytes(size_t source) const;

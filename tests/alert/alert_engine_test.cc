@@ -78,6 +78,31 @@ TEST(AlertEngine, SecondSurgeAfterTheInstanceWasDroppedFiresAgain) {
   }
 }
 
+// What a commit takes: only the instances that changed after a clock
+// reading, and those dropped after it, until they are committed.
+TEST(AlertEngine, ExportSinceAClockListsOnlyWhatChanged) {
+  AlertEngine engine({Rule("- alert: A\n  by: [code]\n  window: 2s\n  threshold: 100\n")});
+  engine.Observe(Error(10'000, 60007));
+  engine.Observe(Error(10'000, 60011));
+  engine.Evaluate(10'000);
+  EXPECT_EQ(engine.Export().size(), 2u);
+  const uint64_t committed = engine.change_clock();
+  EXPECT_TRUE(engine.Export(committed).empty());
+  engine.Observe(Error(10'500, 60011));
+  auto changed = engine.Export(committed);
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].labels.at("code"), "60011");
+  EXPECT_FALSE(changed[0].removed);
+  const uint64_t second = engine.change_clock();
+  engine.Evaluate(20'000);  // both windows empty: both dropped
+  auto dropped = engine.Export(second);
+  ASSERT_EQ(dropped.size(), 2u);
+  EXPECT_TRUE(dropped[0].removed && dropped[1].removed);
+  engine.ForgetDropped(engine.change_clock());
+  EXPECT_TRUE(engine.Export(second).empty());
+  EXPECT_TRUE(engine.Export().empty());
+}
+
 TEST(AlertEngine, SpikeNeedsFactorTimesTheBaselineRate) {
   AlertEngine engine({Rule(R"(- alert: S
   window: 10s

@@ -215,6 +215,41 @@ TEST(StateJournal, UnchangedStubsAndPartialCodesKeepWhatTheJournalHolds) {
   EXPECT_TRUE(SameWithAlerts(Restored(t.store), expected));
 }
 
+TEST(StateJournal, APartialListOfAlertsKeepsTheOthersAndDropsTheRemoved) {
+  Store t;
+  ASSERT_EQ(t.store.Open(), "");
+  Snapshot base = FullSample();
+  AlertInstanceState third = base.alerts[0];
+  third.labels["code"] = "60011";
+  base.alerts.push_back(third);
+  ASSERT_EQ(t.store.Commit(base), "");
+  // Instance 0 moved, instance 1 was dropped, instance 2 did not change.
+  Snapshot expected = base;
+  expected.alerts[0].errors[1767225502] = 4;
+  expected.alerts.erase(expected.alerts.begin() + 1);
+  Snapshot commit = expected;
+  commit.alerts_partial = true;
+  AlertInstanceState gone;
+  gone.alertname = base.alerts[1].alertname;
+  gone.labels = base.alerts[1].labels;
+  gone.removed = true;
+  commit.alerts = {gone, expected.alerts[0]};
+  ASSERT_EQ(t.store.Append(commit), "");
+  EXPECT_TRUE(SameWithAlerts(Restored(t.store), expected));
+  // Dropped and back within one commit: the new instance stays.
+  Snapshot again = expected;
+  again.alerts[0].errors = {{1767225600, 1}};
+  Snapshot churn = again;
+  churn.alerts_partial = true;
+  AlertInstanceState dropped;
+  dropped.alertname = expected.alerts[0].alertname;
+  dropped.labels = expected.alerts[0].labels;
+  dropped.removed = true;
+  churn.alerts = {dropped, again.alerts[0]};
+  ASSERT_EQ(t.store.Append(churn), "");
+  EXPECT_TRUE(SameWithAlerts(Restored(t.store), again));
+}
+
 TEST(StateJournal, RemovedFilesSourcesAndSecondsStayRemoved) {
   Store t;
   ASSERT_EQ(t.store.Open(), "");
