@@ -75,7 +75,8 @@ Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> set
 std::string Pipeline::Start(const Snapshot* handed_over) {
   if (std::string error = store_.Open(); !error.empty()) return error;
   std::vector<SourceStart> starts = Restore(handed_over);
-  PublishCommitted();  // the restored values were committed by the last run
+  // The restored values were committed by the last run.
+  PublishCommitted(/*changed_only=*/false, LookAtSources());
   tailer_.Start(starts);
   committed_signature_ = ChangeSignature();
   // Records the files as opened now (start_at: end offsets), and gives the
@@ -287,11 +288,19 @@ void Pipeline::OnRoundDone() {
   });
 }
 
-uint64_t Pipeline::SourceSignature(size_t s) const {
+std::vector<Pipeline::SourceLook> Pipeline::LookAtSources() const {
+  std::vector<SourceLook> looks(counts_.size());
+  for (size_t s = 0; s < counts_.size(); ++s) {
+    looks[s].tail = CommittedTail(s);
+    looks[s].signature = SourceSignature(s, looks[s].tail);
+  }
+  return looks;
+}
+
+uint64_t Pipeline::SourceSignature(size_t s, const TailStats& t) const {
   // Every quantity here only grows (offsets reset by a truncation bump
   // `truncations`), so the sum moves whenever one of them does.
   const SourceCounts& c = counts_[s];
-  const TailStats t = CommittedTail(s);
   uint64_t signature = tailer_.generation() + c.lines + c.errors + c.successes +
                        c.unknown_total + t.bytes_read + t.read_errors + t.lines_cut +
                        t.rotations + t.truncations + t.files_lost + t.encrypted_blocks +
@@ -302,7 +311,7 @@ uint64_t Pipeline::SourceSignature(size_t s) const {
   return signature;
 }
 
-Snapshot Pipeline::TakeSnapshot(bool incremental) const {
+Snapshot Pipeline::TakeSnapshot(bool incremental, const std::vector<SourceLook>& looks) const {
   Snapshot snapshot;
   snapshot.written_at_ms = WallClockMs();
   const Config& config = setup_->config;
@@ -310,7 +319,7 @@ Snapshot Pipeline::TakeSnapshot(bool incremental) const {
     SourceState state;
     state.name = config.sources[s].name;
     if (incremental && s < committed_sources_.size() &&
-        committed_sources_[s] == SourceSignature(s)) {
+        committed_sources_[s] == looks[s].signature) {
       state.unchanged = true;
       snapshot.sources.push_back(std::move(state));
       continue;
@@ -321,7 +330,7 @@ Snapshot Pipeline::TakeSnapshot(bool incremental) const {
       SaveCounts(*setup_->catalog, counts_[s], &state);
     }
     SaveContainers(containers_[s], &state);
-    state.tail = CommittedTail(s);
+    state.tail = looks[s].tail;
     // While no file was opened, retired or let go, only files that moved.
     state.files_partial = incremental && tailer_.generation() == committed_generation_;
     state.files = tailer_.Records(s, state.files_partial);
@@ -341,29 +350,29 @@ Snapshot Pipeline::Commit(CommitKind kind) {
   // A journal that cannot take an append (none yet, or an append failed)
   // gets the whole state instead.
   if (!store_.CanAppend()) kind = CommitKind::kFull;
-  std::vector<uint64_t> signatures(counts_.size());
-  for (size_t s = 0; s < counts_.size(); ++s) signatures[s] = SourceSignature(s);
+  const std::vector<SourceLook> looks = LookAtSources();
   const uint64_t alert_clock = alerting_ ? alerting_->change_clock() : 0;
-  Snapshot snapshot = TakeSnapshot(/*incremental=*/kind == CommitKind::kAppend);
+  Snapshot snapshot = TakeSnapshot(/*incremental=*/kind == CommitKind::kAppend, looks);
   last_commit_ = std::chrono::steady_clock::now();
   committed_signature_ = ChangeSignature();
   const std::string error =
       kind == CommitKind::kFull ? store_.Commit(snapshot) : store_.Append(snapshot);
   if (error.empty()) {
+    const bool had = committed_sources_.size() == counts_.size();
+    committed_sources_.resize(counts_.size());
     for (size_t s = 0; s < counts_.size(); ++s) {
-      if (committed_sources_.size() == counts_.size() && committed_sources_[s] == signatures[s])
-        continue;  // a stub: nothing of it was taken
+      if (had && committed_sources_[s] == looks[s].signature) continue;  // a stub
+      committed_sources_[s] = looks[s].signature;
       committed_counts_[s] = counts_[s];
       tailer_.MarkCommitted(s);
     }
     committed_generation_ = tailer_.generation();
-    committed_sources_ = std::move(signatures);
     committed_alert_clock_ = alert_clock;
     if (alerting_) alerting_->ForgetDropped(alert_clock);
     if (kind == CommitKind::kFull) last_sync_ = last_commit_;
   }
   NoteCommitResult(error, snapshot.written_at_ms);
-  PublishCommitted(/*changed_only=*/true);
+  PublishCommitted(/*changed_only=*/true, looks);
   ScheduleSync();
   return snapshot;
 }
@@ -430,15 +439,14 @@ TailStats Pipeline::CommittedTail(size_t source) const {
   return tail;
 }
 
-void Pipeline::PublishCommitted(bool changed_only) {
+void Pipeline::PublishCommitted(bool changed_only, const std::vector<SourceLook>& looks) {
   published_sources_.resize(counts_.size(), 0);
   for (size_t s = 0; s < counts_.size(); ++s) {
-    const uint64_t signature = SourceSignature(s);
-    if (changed_only && published_sources_[s] == signature) continue;
-    published_sources_[s] = signature;
+    if (changed_only && published_sources_[s] == looks[s].signature) continue;
+    published_sources_[s] = looks[s].signature;
     exporter_.Publish(s, counts_[s]);
     if (!containers_[s].tallies().empty()) exporter_.PublishContainers(s, containers_[s]);
-    exporter_.PublishTailCounters(s, CommittedTail(s));
+    exporter_.PublishTailCounters(s, looks[s].tail);
     exporter_.PublishTailGauges(s, tailer_.stats()[s]);
   }
 }

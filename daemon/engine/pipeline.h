@@ -79,10 +79,19 @@ class Pipeline {
   // What a commit writes. `incremental`: sources and alert instances that
   // have not changed since the last commit are stubs marked unchanged (the
   // journal keeps what it has); else complete, as a state file needs.
-  Snapshot TakeSnapshot(bool incremental) const;
+  // Per source, what a commit looks at: its tail counters as committed
+  // (CommittedTail) and SourceSignature(), taken once per commit (each walks
+  // the source's files).
+  struct SourceLook {
+    TailStats tail;
+    uint64_t signature = 0;
+  };
+  std::vector<SourceLook> LookAtSources() const;
+  Snapshot TakeSnapshot(bool incremental, const std::vector<SourceLook>& looks) const;
   // Moves whenever anything committed of source `s` changes: its counts,
-  // tail counters, files (opened, read, let go) or known rotations.
-  uint64_t SourceSignature(size_t source) const;
+  // tail counters (`tail`, as committed), files (opened, read, let go) or
+  // known rotations.
+  uint64_t SourceSignature(size_t source, const TailStats& tail) const;
   void OnChunk(size_t source, std::string_view lines, const ChunkMeta& meta);
   void OnRoundDone();
   // kAppend: the changes to the journal (safe against a process crash);
@@ -96,7 +105,7 @@ class Pipeline {
   void NoteCommitResult(const std::string& error, int64_t written_at_ms);
   // Copies the committed counts into the exporter: every source, or only
   // those whose signature moved since the last publish.
-  void PublishCommitted(bool changed_only = false);
+  void PublishCommitted(bool changed_only, const std::vector<SourceLook>& looks);
   void ScheduleEvaluation();
   void EvaluateAlerts();
   uint64_t ChangeSignature() const;

@@ -310,7 +310,10 @@ void Tailer::Queue(const std::shared_ptr<FileTailer>& file, bool now) {
 
 void Tailer::ScheduleDrain(bool now) {
   if (stopped_ || queue_.empty()) return;
-  const int64_t wait = now ? 0 : last_drain_ms_ + round_ms_ - NowMs();
+  // A round due within a fifth of a round is due now: the tick that brings
+  // it would otherwise arm a timer for the last millisecond (a wake-up).
+  int64_t wait = now ? 0 : last_drain_ms_ + round_ms_ - NowMs();
+  if (wait <= round_ms_ / 5) wait = 0;
   if (drain_scheduled_) {
     if (wait > 0) return;
     // A backlog (or a round already due) while a later round is armed: now.

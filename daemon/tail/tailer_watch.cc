@@ -106,6 +106,9 @@ size_t Tailer::OpenCount() const {
 
 void Tailer::MakeRoom(size_t needed) {
   const size_t bound = static_cast<size_t>(config_.max_open_files);
+  // Every file followed fits: no need to count the open ones (a walk over
+  // all files, at every read round).
+  if (active_.size() + retired_.size() + needed <= bound) return;
   for (size_t open = OpenCount(); open + needed > bound; --open) {
     FileTailer* idlest = nullptr;
     for (const auto& [key, file] : active_) {
