@@ -358,6 +358,9 @@ Snapshot Pipeline::Commit(CommitKind kind) {
   const std::string error =
       kind == CommitKind::kFull ? store_.Commit(snapshot) : store_.Append(snapshot);
   if (error.empty()) {
+    if (kind == CommitKind::kFull)
+      exporter_.StateDurable(static_cast<double>(snapshot.written_at_ms) / 1000.0);
+    exporter_.JournalSize(store_.journal_bytes());
     const bool had = committed_sources_.size() == counts_.size();
     committed_sources_.resize(counts_.size());
     for (size_t s = 0; s < counts_.size(); ++s) {
@@ -425,6 +428,7 @@ void Pipeline::SyncState() {
     return;
   }
   const std::string error = store_.Sync();
+  if (error.empty()) exporter_.StateDurable(static_cast<double>(WallClockMs()) / 1000.0);
   if (!error.empty() && !sync_failing_)
     spdlog::error("cannot make the state durable: {}. A process crash still loses nothing; "
                   "a power loss would re-count lines since the last good sync",

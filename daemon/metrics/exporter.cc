@@ -72,10 +72,18 @@ Exporter::Exporter(std::shared_ptr<const Catalog> catalog,
                              "by source.")
                        .Register(r);
   last_commit_ = &BuildGauge().Name("errpulse_state_last_commit_timestamp_seconds")
-                      .Help("When counts and offsets were last committed to the state file.")
+                      .Help("When counts and offsets were last committed.")
                       .Register(r).Add({});
   commits_ = &BuildCounter().Name("errpulse_state_commits_total")
-                  .Help("Commits of counts and offsets to the state file.").Register(r).Add({});
+                  .Help("Commits of counts and offsets (journal appends and full state files).")
+                  .Register(r).Add({});
+  last_sync_ = &BuildGauge().Name("errpulse_state_last_sync_timestamp_seconds")
+                    .Help("When the commits were last made durable against power loss (fsync).")
+                    .Register(r).Add({});
+  journal_bytes_ = &BuildGauge().Name("errpulse_state_journal_bytes")
+                        .Help("Size of the state journal (the commits since the state file was "
+                              "last written in full).")
+                        .Register(r).Add({});
   commit_failures_ = &BuildCounter().Name("errpulse_state_commit_failures_total")
                           .Help("Commits that failed (the state file could not be written).")
                           .Register(r).Add({});
@@ -227,6 +235,10 @@ void Exporter::CommitSucceeded(double unix_seconds) {
 }
 
 void Exporter::CommitFailed() { commit_failures_->Increment(); }
+
+void Exporter::StateDurable(double unix_seconds) { last_sync_->Set(unix_seconds); }
+
+void Exporter::JournalSize(uint64_t bytes) { journal_bytes_->Set(static_cast<double>(bytes)); }
 
 std::string Exporter::Scrape() const {
   return TextExpositionOf(*registry_);

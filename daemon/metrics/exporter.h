@@ -45,6 +45,9 @@ class Exporter {
   // A commit succeeded at `unix_seconds` / failed.
   void CommitSucceeded(double unix_seconds);
   void CommitFailed();
+  // The commits up to now survive a power loss (a sync or a full commit).
+  void StateDurable(double unix_seconds);
+  void JournalSize(uint64_t bytes);
 
   // Any thread: the Prometheus text exposition format (version 0.0.4).
   std::string Scrape() const;
@@ -93,6 +96,8 @@ class Exporter {
   prometheus::Gauge* last_commit_ = nullptr;
   prometheus::Counter* commits_ = nullptr;
   prometheus::Counter* commit_failures_ = nullptr;
+  prometheus::Gauge* last_sync_ = nullptr;
+  prometheus::Gauge* journal_bytes_ = nullptr;
 };
 
 }  // namespace errpulse

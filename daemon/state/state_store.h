@@ -63,6 +63,7 @@ class StateStore {
   // The journal has outgrown the state file: the next sync point should be a
   // Commit() instead, which writes everything once and empties the journal.
   bool ShouldCompact() const;
+  uint64_t journal_bytes() const { return journal_.size(); }
   // Why the journal is not used (commits are then written in full), or "".
   const std::string& journal_problem() const { return journal_problem_; }
 

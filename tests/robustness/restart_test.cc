@@ -403,6 +403,58 @@ TEST(Restart, CountersContinueAcrossSigtermAndSigkill) {
   EXPECT_GT(watch.scrapes(), 10);
 }
 
+// The journal's last record torn, as a power loss (or a SIGKILL in the middle
+// of the write) leaves it: the restart says so, restores the commit before
+// it, and reads the lines after that commit again, so the counts end exact
+// (the restored values may be lower for a moment: a power loss's restart).
+TEST(Restart, TornJournalRecordResumesFromTheCommitBeforeIt) {
+  ept::TempDir dir;
+  Monotonic watch;
+  const std::string app = dir.File("app.log");
+  Daemon d(dir, std::string(kPoll) + "sources:\n" + SourceYaml("app", app), &watch);
+  Counts want;
+  const Batch a = Lines("a", 3, 2, 1, 1);
+  ept::WriteFile(app, a.text);
+  want += a.counts;
+  ASSERT_TRUE(d.Start());
+  ASSERT_TRUE(CountsAre(d, "app", want)) << d.Logs();
+  const std::string journal = d.state_dir() + "/state.journal";
+  // Two more commits, each its own record.
+  for (const char* name : {"b", "c"}) {
+    const Batch more = Lines(name, 2, 1, 1, 1);
+    ept::AppendFile(app, more.text);
+    want += more.counts;
+    ASSERT_TRUE(CountsAre(d, "app", want)) << d.Logs();
+  }
+  ASSERT_EQ(d.Stop(SIGKILL), 128 + SIGKILL);
+  const std::string records = ept::ReadFile(journal);
+  ASSERT_GT(records.size(), 36u) << "no journal records after the start";
+  ept::WriteFile(journal, records.substr(0, records.size() - 3));
+  watch.Reset();
+  ASSERT_TRUE(d.Start());
+  EXPECT_NE(d.Log().find("incomplete or damaged record"), std::string::npos) << d.Log();
+  ASSERT_TRUE(CountsAre(d, "app", want)) << d.Logs();
+  EXPECT_EQ(Metric(d.Metrics(), "errpulse_read_bytes_total", "app"),
+            static_cast<double>(SizeOf(app)));
+  // The commits since the start went to the journal, and were synced.
+  ASSERT_TRUE(ept::WaitFor([&] {
+    const auto m = ept::ParseMetrics(d.Metrics());
+    return m.count("errpulse_state_journal_bytes") && m.at("errpulse_state_journal_bytes") > 36 &&
+           m.count("errpulse_state_last_sync_timestamp_seconds") &&
+           m.at("errpulse_state_last_sync_timestamp_seconds") >=
+               m.at("errpulse_state_last_commit_timestamp_seconds") - 2;
+  })) << d.Metrics();
+  // And on from there, through a clean stop, without complaint.
+  ASSERT_EQ(d.Stop(SIGTERM), 0) << d.Logs();
+  const Batch e = Lines("e", 1, 1, 1);
+  ept::AppendFile(app, e.text);
+  want += e.counts;
+  ASSERT_TRUE(d.Start());
+  EXPECT_EQ(d.Log().find("incomplete or damaged"), std::string::npos) << d.Log();
+  ASSERT_TRUE(CountsAre(d, "app", want)) << d.Logs();
+  EXPECT_EQ(d.Stop(SIGTERM), 0) << d.Logs();
+}
+
 // A half-written line when errpulse stops (SIGTERM) or dies (SIGKILL): read
 // but not counted; its end arrives while errpulse is down; after the restart
 // it is counted once, and its bytes are not counted as read twice.
