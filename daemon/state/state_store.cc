@@ -82,8 +82,8 @@ StateStore::LoadResult StateStore::Load(Snapshot* out, std::string* problem) {
       Snapshot journaled;
       if (std::string error = UnflattenSnapshot(entries, &journaled); !error.empty()) {
         load_note_ = journal_.path() + ": its commits cannot be applied (" + error +
-                     "); the state file alone is used, so lines since it was written are "
-                     "counted again";
+                     "); the state file alone is used: the lines since it was written are "
+                     "read again from its offsets, and counted once";
       } else {
         *out = std::move(journaled);
       }
