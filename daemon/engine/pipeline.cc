@@ -156,7 +156,11 @@ Snapshot Pipeline::Stop() {
   sync_timer_.cancel();
   evaluation_timer_.cancel();
   status_timer_.cancel();
+  stopping_ = true;  // no sync timer from here on
   Snapshot last = Commit(CommitKind::kFull);
+  // The state file could not be written: what the journal holds is still
+  // good; make it durable at least.
+  if (commit_failing_) store_.Sync();
   store_.Close();
   return last;
 }
@@ -402,7 +406,7 @@ void Pipeline::NoteCommitResult(const std::string& error, int64_t written_at_ms)
 }
 
 void Pipeline::ScheduleSync() {
-  if (sync_scheduled_ || !store_.needs_sync()) return;
+  if (stopping_ || sync_scheduled_ || !store_.needs_sync()) return;
   const auto due =
       last_sync_ + std::chrono::milliseconds(setup_->config.sync_interval_ms);
   if (std::chrono::steady_clock::now() >= due) {
@@ -412,8 +416,9 @@ void Pipeline::ScheduleSync() {
   sync_scheduled_ = true;
   sync_timer_.expires_at(due);
   sync_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: stopped (the Pipeline may be gone)
     sync_scheduled_ = false;
-    if (!ec) SyncState();
+    SyncState();
   });
 }
 
@@ -424,8 +429,12 @@ void Pipeline::SyncState() {
   // fsyncs keep within one per sync_interval on average.
   if (store_.ShouldCompact()) {
     Commit(CommitKind::kFull);
-    last_sync_ += std::chrono::milliseconds(setup_->config.sync_interval_ms);
-    return;
+    if (!commit_failing_) {
+      last_sync_ += std::chrono::milliseconds(setup_->config.sync_interval_ms);
+      return;
+    }
+    // The state file could not be written (no inode, no room for it): the
+    // journal still holds every commit; sync it as usual.
   }
   const std::string error = store_.Sync();
   if (error.empty()) exporter_.StateDurable(static_cast<double>(WallClockMs()) / 1000.0);

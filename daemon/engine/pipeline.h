@@ -134,6 +134,7 @@ class Pipeline {
   std::vector<SourceCounts> committed_counts_;
   boost::asio::steady_timer sync_timer_;
   bool sync_scheduled_ = false;
+  bool stopping_ = false;
   std::chrono::steady_clock::time_point last_sync_{};
   bool sync_failing_ = false;
   std::string journal_problem_logged_;

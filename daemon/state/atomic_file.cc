@@ -15,7 +15,9 @@ std::string Failed(const char* step, const std::string& path) {
 
 }  // namespace
 
-std::string WriteFileAtomically(const std::string& path, std::string_view content, int dir_fd) {
+std::string WriteFileAtomically(const std::string& path, std::string_view content, int dir_fd,
+                                bool* replaced) {
+  if (replaced) *replaced = false;
   const std::string temp = path + ".tmp";
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Failed("cannot create", temp);
@@ -43,6 +45,7 @@ std::string WriteFileAtomically(const std::string& path, std::string_view conten
     ::unlink(temp.c_str());
     return error;
   }
+  if (replaced) *replaced = true;
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   const bool borrowed = dir_fd >= 0;

@@ -12,8 +12,10 @@ namespace errpulse {
 
 // Returns an error message ("" on success) naming the step and the errno text.
 // `dir_fd`: the path's directory, already open (the state store keeps it
-// open); -1 opens it for the fsync.
+// open); -1 opens it for the fsync. `replaced` (optional) tells whether the
+// new content is at the path: true also when only the directory's fsync
+// failed after the rename.
 std::string WriteFileAtomically(const std::string& path, std::string_view content,
-                                int dir_fd = -1);
+                                int dir_fd = -1, bool* replaced = nullptr);
 
 }  // namespace errpulse

@@ -25,6 +25,15 @@ namespace {
 constexpr uint64_t kCompactFactor = 4;
 constexpr uint64_t kCompactMinBytes = 1 << 20;
 
+bool IsComplete(const Snapshot& snapshot) {
+  if (snapshot.alerts_partial) return false;
+  for (const auto& s : snapshot.sources)
+    if (s.unchanged || s.codes_partial || s.files_partial) return false;
+  for (const auto& a : snapshot.alerts)
+    if (a.unchanged || a.removed) return false;
+  return true;
+}
+
 }  // namespace
 
 StateStore::StateStore(std::string dir)
@@ -103,8 +112,18 @@ StateStore::LoadResult StateStore::Load(Snapshot* out, std::string* problem) {
 
 std::string StateStore::Commit(const Snapshot& snapshot) {
   const std::string text = SerializeSnapshot(snapshot);
-  if (std::string error = WriteFileAtomically(path_, text, dir_fd_); !error.empty())
+  bool replaced = false;
+  if (std::string error = WriteFileAtomically(path_, text, dir_fd_, &replaced); !error.empty()) {
+    // Not written: the state file and its journal are as they were, and
+    // appends can go on. Written but the directory not synced: the journal
+    // must continue this state file (a stale one would be ignored at restart,
+    // and the commits appended to it lost with it).
+    if (replaced) {
+      state_bytes_ = text.size();
+      journal_problem_ = journal_.Reset(FingerprintHash(text.data(), text.size()), snapshot);
+    }
     return error;
+  }
   state_bytes_ = text.size();
   unsynced_ = false;  // the state file holds everything, durably
   // The commit is made. A journal that cannot be started leaves Append()
@@ -115,7 +134,14 @@ std::string StateStore::Commit(const Snapshot& snapshot) {
 }
 
 std::string StateStore::Append(const Snapshot& snapshot) {
-  if (!journal_.usable()) return Commit(snapshot);
+  if (!journal_.usable()) {
+    // A state file needs everything: a snapshot with stubs or partial lists
+    // (taken for a journal) cannot stand in for it.
+    if (!IsComplete(snapshot))
+      return "the journal cannot take this commit and it is not complete enough to be written "
+             "in full";
+    return Commit(snapshot);
+  }
   const uint64_t before = journal_.size();
   if (std::string error = journal_.Append(snapshot); !error.empty()) {
     // Nothing of this commit counts; the next one writes the state in full.

@@ -305,11 +305,17 @@ FileTailer::ReadStatus FileTailer::ReadChecked(char* into, size_t max_bytes, siz
   // Shorter than our offset now: the caller's end-of-file check sees the
   // truncation.
   if (static_cast<size_t>(n) <= check) return ReadStatus::kEndOfFile;
-  if (std::memcmp(before, tail_, check) != 0) return ReadStatus::kReplaced;
   n -= static_cast<ssize_t>(check);
-  if ((check == 0 || !vouched_) && fingerprint_.length > 0 &&
+  // The bytes before the offset changed: rewritten, unless the first bytes
+  // are still the fingerprinted ones. Then it was filled in place (a writer
+  // that extends its file first and writes later: mmap, fallocate, an NFS
+  // client's out-of-order writes), and reading on is what the fingerprint
+  // check alone always did.
+  const bool tail_moved = std::memcmp(before, tail_, check) != 0;
+  if ((tail_moved || check == 0 || !vouched_) && fingerprint_.length > 0 &&
       !FingerprintMatches(fd_, fingerprint_))
     return ReadStatus::kReplaced;
+  if (tail_moved && fingerprint_.length == 0) return ReadStatus::kReplaced;
   read_offset_ += static_cast<uint64_t>(n);
   read_to_end_ = static_cast<size_t>(n) < max_bytes;
   RememberTail(into, static_cast<size_t>(n));

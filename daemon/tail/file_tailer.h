@@ -174,9 +174,10 @@ class FileTailer {
   //
   // "Still the one read so far": the same pread also reads the last bytes
   // before read_offset_ again (up to kTailCheckBytes), which must be the
-  // ones read last time; a file truncated and rewritten past our offset
-  // fails that check. Files inotify does not vouch for, and the first read
-  // after opening (no tail known yet), also re-check the fingerprint.
+  // ones read last time; when they are not, the fingerprint of the first
+  // bytes decides (a file truncated and rewritten past our offset fails
+  // both). Files inotify does not vouch for, and the first read after
+  // opening (no tail known yet), always re-check the fingerprint.
   ReadStatus ReadChecked(char* into, size_t max_bytes, size_t* got, TailStats* stats);
   // Remembers the last bytes read (`data`, just before read_offset_).
   void RememberTail(const char* data, size_t size);

@@ -156,11 +156,34 @@ void Tailer::ReadInotify() {
 }
 
 void Tailer::InotifyTick() {
-  ssize_t n;
-  do {
-    n = ::read(inotify_fd_, inotify_buffer_.data(), inotify_buffer_.size());
-  } while (n < 0 && errno == EINTR);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+  // The whole queue, a buffer at a time (bounded: a flood is read on at the
+  // next round, and an overflow is caught by the full poll).
+  constexpr int kMaxReadsPerRound = 32;
+  bool got_events = false;
+  in_tick_ = true;
+  for (int reads = 0; reads < kMaxReadsPerRound; ++reads) {
+    ssize_t n;
+    do {
+      n = ::read(inotify_fd_, inotify_buffer_.data(), inotify_buffer_.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n <= 0) {
+      in_tick_ = false;
+      spdlog::warn("reading inotify events failed: {}; stat()ing every file every {} ms",
+                   n < 0 ? std::strerror(errno) : "end of file", config_.poll_interval_ms);
+      inotify_failed_ = true;
+      WantQuickPoll();
+      if (drain_in_tick_) {  // what the events before the failure queued
+        drain_in_tick_ = false;
+        Drain();
+      }
+      return;
+    }
+    got_events = true;
+    HandleInotifyBuffer(static_cast<size_t>(n));
+  }
+  in_tick_ = false;
+  if (!got_events) {
     // Quiet: back in the reactor, wait for the next event.
     boost::system::error_code ec;
     inotify_->assign(inotify_fd_, ec);
@@ -174,16 +197,6 @@ void Tailer::InotifyTick() {
     ReadInotify();
     return;
   }
-  if (n <= 0) {
-    spdlog::warn("reading inotify events failed: {}; stat()ing every file every {} ms",
-                 n < 0 ? std::strerror(errno) : "end of file", config_.poll_interval_ms);
-    inotify_failed_ = true;
-    WantQuickPoll();
-    return;
-  }
-  in_tick_ = true;
-  HandleInotifyBuffer(static_cast<size_t>(n));
-  in_tick_ = false;
   inotify_tick_.expires_after(std::chrono::milliseconds(round_ms_));
   inotify_tick_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec && !stopped_) InotifyTick();

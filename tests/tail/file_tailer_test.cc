@@ -3,6 +3,8 @@
 // binary garbage passes through.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "support/test_support.h"
 #include "tail/file_tailer.h"
 
@@ -116,6 +118,62 @@ TEST(FileTailer, CompleteLongLinesInOneReadAreCutToo) {
   ASSERT_EQ(file.ReadSome(4096, &buffers, sink, &stats), FileTailer::ReadStatus::kData);
   EXPECT_EQ(chunks, (std::vector<std::string>{"short\n", std::string(100, 'x'), "after\n"}));
   EXPECT_EQ(stats.lines_cut, 1u);
+}
+
+// The rewrite check that rides in every read: the bytes before the offset
+// must be the ones read last time, or the file's first bytes decide.
+struct ReadResult {
+  FileTailer::ReadStatus status;
+  std::string lines;
+};
+
+ReadResult ReadOnce(Reader& r, bool vouched) {
+  std::string out;
+  r.file.set_vouched(vouched);
+  ChunkSink sink = [&](size_t, std::string_view lines, const ChunkMeta&) { out += lines; };
+  const auto status = r.file.ReadSome(4096, &r.buffers, sink, &r.stats);
+  return {status, out};
+}
+
+void Overwrite(const std::string& path, size_t at, const std::string& bytes) {
+  FILE* f = std::fopen(path.c_str(), "r+");
+  ASSERT_NE(f, nullptr);
+  std::fseek(f, static_cast<long>(at), SEEK_SET);
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+}
+
+TEST(FileTailer, ARewriteUnderTheOffsetIsCaughtInTheRead) {
+  for (const bool vouched : {true, false}) {
+    SCOPED_TRACE(vouched ? "inotify vouches" : "not vouched");
+    TempDir dir;
+    const std::string path = dir.File("a.log");
+    WriteFile(path, "first line of the old content\nsecond line of the old content\n");
+    Reader r(path, 4096);
+    ASSERT_EQ(ReadOnce(r, vouched).status, FileTailer::ReadStatus::kData);
+    ASSERT_EQ(ReadOnce(r, vouched).status, FileTailer::ReadStatus::kEndOfFile);
+    // Truncated and rewritten past the offset at once: other first bytes.
+    WriteFile(path, "NEW content, longer than the old one was, line one\nNEW line two\nthree\n");
+    EXPECT_EQ(ReadOnce(r, vouched).status, FileTailer::ReadStatus::kReplaced);
+  }
+}
+
+TEST(FileTailer, BytesFilledInPlaceBeforeTheOffsetAreNotARewrite) {
+  TempDir dir;
+  const std::string path = dir.File("a.log");
+  // A writer that extends its file first and fills it in later (mmap,
+  // fallocate): the zeros read earlier become text under the offset, past
+  // the fingerprinted first KiB, which stays as it was.
+  std::string head;
+  while (head.size() < 1100) head += "a head line of the log, well over a KiB\n";
+  WriteFile(path, head + std::string(20, '\0'));
+  Reader r(path, 4096);
+  ASSERT_EQ(ReadOnce(r, true).status, FileTailer::ReadStatus::kData);
+  Overwrite(path, head.size(), "filled in later....\n");
+  AppendFile(path, "appended\n");
+  const ReadResult next = ReadOnce(r, true);
+  EXPECT_EQ(next.status, FileTailer::ReadStatus::kData);
+  EXPECT_EQ(next.lines, std::string(20, '\0') + "appended\n");
 }
 
 }  // namespace
