@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -181,6 +182,10 @@ void Tailer::InotifyTick() {
     }
     got_events = true;
     HandleInotifyBuffer(static_cast<size_t>(n));
+    // Room was left for another event of the longest name: the queue was
+    // empty (what comes now is read at the next round).
+    if (static_cast<size_t>(n) + sizeof(inotify_event) + NAME_MAX + 1 <= inotify_buffer_.size())
+      break;
   }
   in_tick_ = false;
   if (!got_events) {
