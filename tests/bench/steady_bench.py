@@ -255,14 +255,7 @@ class Mtail:
             return f.read().count("] Tailing ")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return benchlib.stop_process(self.proc)
 
 
 MTAIL_LINES = re.compile(rb"^mtail_lines_total (\S+)$", re.M)
