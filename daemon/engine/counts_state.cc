@@ -2,39 +2,26 @@
 
 namespace errpulse {
 
-void SaveCounts(const Catalog& catalog, const SourceCounts& counts, SourceState* state) {
+void SaveCounts(const Catalog& catalog, const SourceCounts& counts, SourceState* state,
+                const SourceCounts* since) {
   state->lines = counts.lines;
   state->errors = counts.errors;
   state->successes = counts.successes;
   state->unknown_total = counts.unknown_total;
-  state->by_code.clear();
-  for (size_t i = 0; i < counts.by_entry.size(); ++i)
-    if (counts.by_entry[i]) state->by_code[catalog.entries()[i].code] = counts.by_entry[i];
-  for (const auto& [code, n] : counts.unknown) state->by_code[code] = n;
-  state->other.clear();
-  for (size_t d = 0; d < counts.other.size(); ++d)
-    if (counts.other[d]) state->other[std::string(kRangeDomains[d])] = counts.other[d];
-}
-
-void SaveChangedCounts(const Catalog& catalog, const SourceCounts& counts,
-                       const SourceCounts& committed, SourceState* state) {
-  state->lines = counts.lines;
-  state->errors = counts.errors;
-  state->successes = counts.successes;
-  state->unknown_total = counts.unknown_total;
-  state->codes_partial = true;
+  state->codes_partial = since != nullptr;
   state->by_code.clear();
   state->other.clear();
-  if (counts.errors == committed.errors && counts.successes == committed.successes) return;
+  // Every code counts an error or a success: neither moved, no code did.
+  if (since && counts.errors == since->errors && counts.successes == since->successes) return;
   for (size_t i = 0; i < counts.by_entry.size(); ++i)
-    if (counts.by_entry[i] != committed.by_entry[i])
+    if (counts.by_entry[i] && (!since || counts.by_entry[i] != since->by_entry[i]))
       state->by_code[catalog.entries()[i].code] = counts.by_entry[i];
   // The unknown table only grows at its end.
   for (size_t u = 0; u < counts.unknown.size(); ++u)
-    if (u >= committed.unknown.size() || counts.unknown[u].second != committed.unknown[u].second)
+    if (!since || u >= since->unknown.size() || counts.unknown[u].second != since->unknown[u].second)
       state->by_code[counts.unknown[u].first] = counts.unknown[u].second;
   for (size_t d = 0; d < counts.other.size(); ++d)
-    if (counts.other[d] != committed.other[d])
+    if (counts.other[d] && (!since || counts.other[d] != since->other[d]))
       state->other[std::string(kRangeDomains[d])] = counts.other[d];
 }
 

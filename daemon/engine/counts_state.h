@@ -13,13 +13,11 @@
 
 namespace errpulse {
 
-void SaveCounts(const Catalog& catalog, const SourceCounts& counts, SourceState* state);
-
-// Like SaveCounts, but by_code and other get only the codes whose counts
-// differ from `committed` (the counts of the last commit, for the same
-// catalog), and state->codes_partial is set.
-void SaveChangedCounts(const Catalog& catalog, const SourceCounts& counts,
-                       const SourceCounts& committed, SourceState* state);
+// With `since` (the counts of the last commit, for the same catalog),
+// by_code and other get only the codes whose counts differ from it, and
+// state->codes_partial is set.
+void SaveCounts(const Catalog& catalog, const SourceCounts& counts, SourceState* state,
+                const SourceCounts* since = nullptr);
 
 // `counts` must be freshly constructed for `catalog`.
 void RestoreCounts(const Catalog& catalog, const SourceState& state, SourceCounts* counts);

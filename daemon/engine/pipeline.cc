@@ -254,16 +254,24 @@ void Pipeline::OnChunk(size_t source, std::string_view lines, const ChunkMeta& m
   if (tally) tally->lines += counts->lines - lines_before;
 }
 
+namespace {
+
+// The sum of a source's tail counters (not the gauges): each only grows.
+uint64_t TailCounterSum(const TailStats& t) {
+  uint64_t sum = t.bytes_read + t.read_errors + t.lines_cut + t.rotations + t.truncations +
+                 t.files_lost + t.encrypted_blocks + t.seq_gaps;
+  for (uint64_t n : t.decode_errors) sum += n;
+  return sum;
+}
+
+}  // namespace
+
 uint64_t Pipeline::ChangeSignature() const {
   // Every committed quantity only grows, except offsets after a truncation,
   // which also bumps `truncations`: the sum changes whenever anything does.
   uint64_t signature = tailer_.generation() + (alerting_ ? alerting_->generation() : 0);
-  for (size_t s = 0; s < counts_.size(); ++s) {
-    const TailStats& t = tailer_.stats()[s];
-    signature += counts_[s].lines + t.bytes_read + t.read_errors + t.lines_cut + t.rotations +
-                 t.truncations + t.files_lost + t.encrypted_blocks + t.seq_gaps;
-    for (uint64_t n : t.decode_errors) signature += n;
-  }
+  for (size_t s = 0; s < counts_.size(); ++s)
+    signature += counts_[s].lines + TailCounterSum(tailer_.stats()[s]);
   return signature;
 }
 
@@ -306,10 +314,7 @@ uint64_t Pipeline::SourceSignature(size_t s, const TailStats& t) const {
   // `truncations`), so the sum moves whenever one of them does.
   const SourceCounts& c = counts_[s];
   uint64_t signature = tailer_.generation() + c.lines + c.errors + c.successes +
-                       c.unknown_total + t.bytes_read + t.read_errors + t.lines_cut +
-                       t.rotations + t.truncations + t.files_lost + t.encrypted_blocks +
-                       t.seq_gaps;
-  for (uint64_t n : t.decode_errors) signature += n;
+                       c.unknown_total + TailCounterSum(t);
   const auto& known = tailer_.KnownFiles(s);
   signature += known.size() + (known.empty() ? 0 : known.back().hash);
   return signature;
@@ -328,11 +333,8 @@ Snapshot Pipeline::TakeSnapshot(bool incremental, const std::vector<SourceLook>&
       snapshot.sources.push_back(std::move(state));
       continue;
     }
-    if (incremental) {
-      SaveChangedCounts(*setup_->catalog, counts_[s], committed_counts_[s], &state);
-    } else {
-      SaveCounts(*setup_->catalog, counts_[s], &state);
-    }
+    SaveCounts(*setup_->catalog, counts_[s], &state,
+               incremental ? &committed_counts_[s] : nullptr);
     SaveContainers(containers_[s], &state);
     state.tail = looks[s].tail;
     // While no file was opened, retired or let go, only files that moved.

@@ -76,9 +76,6 @@ class Pipeline {
  private:
   std::vector<SourceStart> Restore(const Snapshot* handed_over);
   std::vector<SourceStart> ResumeFrom(Snapshot snapshot);
-  // What a commit writes. `incremental`: sources and alert instances that
-  // have not changed since the last commit are stubs marked unchanged (the
-  // journal keeps what it has); else complete, as a state file needs.
   // Per source, what a commit looks at: its tail counters as committed
   // (CommittedTail) and SourceSignature(), taken once per commit (each walks
   // the source's files).
@@ -87,6 +84,9 @@ class Pipeline {
     uint64_t signature = 0;
   };
   std::vector<SourceLook> LookAtSources() const;
+  // What a commit writes. `incremental`: sources and alert instances that
+  // have not changed since the last commit are stubs or partial lists (the
+  // journal keeps the rest); else complete, as a state file needs.
   Snapshot TakeSnapshot(bool incremental, const std::vector<SourceLook>& looks) const;
   // Moves whenever anything committed of source `s` changes: its counts,
   // tail counters (`tail`, as committed), files (opened, read, let go) or

@@ -113,24 +113,19 @@ StateStore::LoadResult StateStore::Load(Snapshot* out, std::string* problem) {
 std::string StateStore::Commit(const Snapshot& snapshot) {
   const std::string text = SerializeSnapshot(snapshot);
   bool replaced = false;
-  if (std::string error = WriteFileAtomically(path_, text, dir_fd_, &replaced); !error.empty()) {
-    // Not written: the state file and its journal are as they were, and
-    // appends can go on. Written but the directory not synced: the journal
-    // must continue this state file (a stale one would be ignored at restart,
-    // and the commits appended to it lost with it).
-    if (replaced) {
-      state_bytes_ = text.size();
-      journal_problem_ = journal_.Reset(FingerprintHash(text.data(), text.size()), snapshot);
-    }
-    return error;
+  const std::string error = WriteFileAtomically(path_, text, dir_fd_, &replaced);
+  // Not at the path: the state file and its journal are as they were, and
+  // appends can go on. At the path (also when only the directory's fsync
+  // failed): the journal must continue this state file, as a stale one
+  // would be ignored at restart with the commits appended to it. A journal
+  // that cannot be started leaves Append() committing in full
+  // (journal_problem() says why).
+  if (replaced) {
+    state_bytes_ = text.size();
+    journal_problem_ = journal_.Reset(FingerprintHash(text.data(), text.size()), snapshot);
   }
-  state_bytes_ = text.size();
-  unsynced_ = false;  // the state file holds everything, durably
-  // The commit is made. A journal that cannot be started leaves Append()
-  // committing in full (journal_problem() says why); a stale journal is
-  // never applied to this state file (its header names another one).
-  journal_problem_ = journal_.Reset(FingerprintHash(text.data(), text.size()), snapshot);
-  return "";
+  if (error.empty()) unsynced_ = false;  // the state file holds everything, durably
+  return error;
 }
 
 std::string StateStore::Append(const Snapshot& snapshot) {

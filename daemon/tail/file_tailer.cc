@@ -218,25 +218,23 @@ FileRecord FileTailer::Record(bool retired) const {
 }
 
 uint64_t FileTailer::RecordSignature(bool retired) const {
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
-  mix(identity_.device);
-  mix(identity_.inode);
-  mix(fingerprint_.length);
-  mix(fingerprint_.hash);
-  mix(static_cast<uint64_t>(format_));
-  mix(retired ? 1 : 0);
-  mix(CountedOffset());
-  if (!decoder_) {
-    mix(splitter_.skipping() ? 1 : 0);
-    return h;
-  }
-  const DecoderPosition position = decoder_->Position();
-  mix(position.resume_offset);
-  mix(position.skip);
-  mix(position.skipping ? 1 : 0);
-  mix(read_offset_ < catch_up_to_ ? catch_up_to_ : 0);
-  return h;
+  // Record()'s fields but the path (which never changes without a new
+  // FileTailer or a retirement), hashed without copying anything.
+  DecoderPosition position;
+  if (decoder_) position = decoder_->Position();
+  const bool skipping = decoder_ ? position.skipping : splitter_.skipping();
+  const uint64_t fields[] = {identity_.device,
+                             identity_.inode,
+                             fingerprint_.length,
+                             fingerprint_.hash,
+                             static_cast<uint64_t>(format_),
+                             retired ? 1u : 0u,
+                             CountedOffset(),
+                             skipping ? 1u : 0u,
+                             position.resume_offset,
+                             position.skip,
+                             read_offset_ < catch_up_to_ ? catch_up_to_ : 0};
+  return FingerprintHash(reinterpret_cast<const char*>(fields), sizeof(fields));
 }
 
 uint64_t FileTailer::CountedOffset() const {

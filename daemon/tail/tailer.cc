@@ -59,46 +59,42 @@ std::shared_ptr<FileTailer> Tailer::MakeFile(const std::string& path, size_t sou
 
 void Tailer::RestoreStats(size_t source, const TailStats& stats) { stats_[source] = stats; }
 
+template <typename Visit>
+void Tailer::ForEachFileOf(size_t source, Visit&& visit) const {
+  for (const auto& [key, file] : active_)
+    if (key.first == source) visit(*file, /*retired=*/false);
+  for (const auto& file : retired_)
+    if (file->source() == source) visit(*file, /*retired=*/true);
+}
+
 std::vector<FileRecord> Tailer::Records(size_t source, bool only_changed) const {
   std::vector<FileRecord> records;
-  auto take = [&](FileTailer& file, bool retired) {
+  ForEachFileOf(source, [&](FileTailer& file, bool retired) {
     file.pending_signature = file.RecordSignature(retired);
     if (only_changed && file.pending_signature == file.committed_signature) return;
     records.push_back(file.Record(retired));
-  };
-  for (const auto& [key, file] : active_)
-    if (key.first == source) take(*file, /*retired=*/false);
-  for (const auto& file : retired_)
-    if (file->source() == source) take(*file, /*retired=*/true);
+  });
   return records;
 }
 
 void Tailer::MarkCommitted(size_t source) {
-  for (const auto& [key, file] : active_)
-    if (key.first == source) file->committed_signature = file->pending_signature;
-  for (const auto& file : retired_)
-    if (file->source() == source) file->committed_signature = file->pending_signature;
+  ForEachFileOf(source, [](FileTailer& file, bool) {
+    file.committed_signature = file.pending_signature;
+  });
 }
 
 std::vector<FollowedFile> Tailer::Followed(size_t source) const {
   std::vector<FollowedFile> files;
-  auto add = [&](const FileTailer& file, bool retired) {
+  ForEachFileOf(source, [&](const FileTailer& file, bool retired) {
     files.push_back({file.path(), file.read_offset(), file.known_size, retired, file.parked(),
                      file.format()});
-  };
-  for (const auto& [key, file] : active_)
-    if (key.first == source) add(*file, /*retired=*/false);
-  for (const auto& file : retired_)
-    if (file->source() == source) add(*file, /*retired=*/true);
+  });
   return files;
 }
 
 uint64_t Tailer::PendingBytes(size_t source) const {
   uint64_t pending = 0;
-  for (const auto& [key, file] : active_)
-    if (key.first == source) pending += file->pending_bytes();
-  for (const auto& file : retired_)
-    if (file->source() == source) pending += file->pending_bytes();
+  ForEachFileOf(source, [&](const FileTailer& file, bool) { pending += file.pending_bytes(); });
   return pending;
 }
 

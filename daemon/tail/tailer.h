@@ -198,12 +198,19 @@ class Tailer {
   // inotify while lines arrive continuously: instead of waking for every
   // event, the queue is read once per read round (see ReadInotify).
   void InotifyTick();
+  void ArmInotifyTick();
+  // Reading inotify failed (`why`): from now on only the polls look.
+  void InotifyFailed(const std::string& why);
   // Recomputes files_open and lag_bytes from each file's known size,
   // refreshed first by fstat for the active and/or the retired files (at
   // start: all; every poll: retired only, as the full poll's stat of each
   // path and the quick poll's fstat of the files read since the last poll
   // refreshed the active ones; every read round: none).
   void UpdateGauges(bool stat_active, bool stat_retired);
+  // Calls visit(FileTailer&, bool retired) for every followed file of
+  // `source`: the active ones, then those rotated away.
+  template <typename Visit>
+  void ForEachFileOf(size_t source, Visit&& visit) const;
   // Bounded open files (max_open_files): how many are open, and parking the
   // least recently active idle ones to stay under the bound.
   size_t OpenCount() const;

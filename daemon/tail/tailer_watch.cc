@@ -135,13 +135,7 @@ void Tailer::ReadInotify() {
       boost::asio::buffer(inotify_buffer_),
       [this](const boost::system::error_code& ec, size_t bytes) {
         if (ec == boost::asio::error::operation_aborted || stopped_) return;
-        if (ec) {
-          spdlog::warn("reading inotify events failed: {}; stat()ing every file every {} ms",
-                       ec.message(), config_.poll_interval_ms);
-          inotify_failed_ = true;
-          WantQuickPoll();
-          return;
-        }
+        if (ec) return InotifyFailed("reading inotify events failed: " + ec.message());
         HandleInotifyBuffer(bytes);
         // More may follow soon (a writer appending continuously): look at
         // the queue again after one read round rather than waking for each
@@ -149,11 +143,21 @@ void Tailer::ReadInotify() {
         // descriptor leaves the reactor meanwhile: registered (edge-
         // triggered), every event would still wake the thread.
         inotify_->release();
-        inotify_tick_.expires_after(std::chrono::milliseconds(round_ms_));
-        inotify_tick_.async_wait([this](const boost::system::error_code& tick_ec) {
-          if (!tick_ec && !stopped_) InotifyTick();
-        });
+        ArmInotifyTick();
       });
+}
+
+void Tailer::ArmInotifyTick() {
+  inotify_tick_.expires_after(std::chrono::milliseconds(round_ms_));
+  inotify_tick_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopped_) InotifyTick();
+  });
+}
+
+void Tailer::InotifyFailed(const std::string& why) {
+  spdlog::warn("{}; stat()ing every file every {} ms", why, config_.poll_interval_ms);
+  inotify_failed_ = true;
+  WantQuickPoll();
 }
 
 void Tailer::InotifyTick() {
@@ -170,10 +174,8 @@ void Tailer::InotifyTick() {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     if (n <= 0) {
       in_tick_ = false;
-      spdlog::warn("reading inotify events failed: {}; stat()ing every file every {} ms",
-                   n < 0 ? std::strerror(errno) : "end of file", config_.poll_interval_ms);
-      inotify_failed_ = true;
-      WantQuickPoll();
+      InotifyFailed(std::string("reading inotify events failed: ") +
+                    (n < 0 ? std::strerror(errno) : "end of file"));
       if (drain_in_tick_) {  // what the events before the failure queued
         drain_in_tick_ = false;
         Drain();
@@ -192,20 +194,11 @@ void Tailer::InotifyTick() {
     // Quiet: back in the reactor, wait for the next event.
     boost::system::error_code ec;
     inotify_->assign(inotify_fd_, ec);
-    if (ec) {
-      spdlog::warn("watching inotify failed: {}; stat()ing every file every {} ms", ec.message(),
-                   config_.poll_interval_ms);
-      inotify_failed_ = true;
-      WantQuickPoll();
-      return;
-    }
+    if (ec) return InotifyFailed("watching inotify failed: " + ec.message());
     ReadInotify();
     return;
   }
-  inotify_tick_.expires_after(std::chrono::milliseconds(round_ms_));
-  inotify_tick_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec && !stopped_) InotifyTick();
-  });
+  ArmInotifyTick();
   if (drain_in_tick_) {
     drain_in_tick_ = false;
     Drain();
