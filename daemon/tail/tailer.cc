@@ -310,6 +310,9 @@ void Tailer::ScheduleDrain(bool now) {
   // it would otherwise arm a timer for the last millisecond (a wake-up).
   int64_t wait = now ? 0 : last_drain_ms_ + round_ms_ - NowMs();
   if (wait <= round_ms_ / 5) wait = 0;
+  // The next inotify tick (at most a round away) runs it, or arms this timer
+  // when it finds the directories quiet.
+  if (wait > 0 && inotify_ticking_) return;
   if (drain_scheduled_) {
     if (wait > 0) return;
     // A backlog (or a round already due) while a later round is armed: now.

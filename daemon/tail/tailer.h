@@ -123,6 +123,8 @@ class Tailer {
   std::vector<FollowedFile> Followed(size_t source) const;
 
  private:
+  // Directory paths, looked up by string_view as well (no allocation).
+  using DirSet = std::set<std::string, std::less<>>;
   using Key = std::pair<size_t, std::string>;  // (source, path)
 
   // The polls (tailer_poll.cc). Poll() is the full one.
@@ -131,7 +133,7 @@ class Tailer {
   // What both end with: finished rotated files let go, the gauges (only
   // rotated-away files need an fstat: the polls know the others' sizes), the
   // watches settled against those `fresh` at the start, the poll time noted.
-  void EndPollRound(const std::set<std::string>& fresh);
+  void EndPollRound(const DirSet& fresh);
   // Arms the poll timer for the next full poll, or poll_interval when the
   // quick poll has work (NeedsQuickPoll()).
   void SchedulePoll();
@@ -149,11 +151,11 @@ class Tailer {
   void HandlePathEvent(const std::string& path, bool content_only);
   // Whether inotify reports every change in `dir` (watched, on a local
   // filesystem), in a file's directories, or in every file a pattern can match.
-  bool DirCovered(const std::string& dir) const;
+  bool DirCovered(std::string_view dir) const;
   bool FileCovered(const FileTailer& file) const;
   bool PatternCovered(const std::string& pattern) const;
   // End of a poll: the directories that were fresh when it began are covered.
-  void SettleWatches(const std::set<std::string>& fresh_at_start);
+  void SettleWatches(const DirSet& fresh_at_start);
   // Looks at a path: rotation, truncation, growth, or a new file to open
   // (from its end when `new_at_end`, else from its beginning).
   void CheckPath(size_t source, const std::string& path, bool new_at_end);
@@ -241,6 +243,10 @@ class Tailer {
   // not posted (one scheduler round trip less per read round).
   bool in_tick_ = false;
   bool drain_in_tick_ = false;
+  // Events are read by InotifyTick() once per round (the descriptor is out
+  // of the reactor): a round due later waits for a tick instead of arming a
+  // timer of its own, whose wake-up would come a moment off the tick's.
+  bool inotify_ticking_ = false;
   boost::asio::steady_timer drain_timer_;
   std::set<std::string> warned_;  // paths we already logged an open failure for
   std::vector<std::deque<Fingerprint>> known_;  // per source, see KnownFiles()
@@ -261,14 +267,14 @@ class Tailer {
     uint64_t inode = 0;
     bool inotify_complete = false;
   };
-  std::map<std::string, WatchedDir> watched_;  // directory path -> its watch
+  std::map<std::string, WatchedDir, std::less<>> watched_;  // directory path -> its watch
   // Watch descriptor -> every path it was added under (one directory can be
   // reached by several, through symlinks; the kernel gives one watch).
   std::map<int, std::vector<std::string>> watch_dirs_;
   // Directories watched since the last poll began: what appeared or changed
   // in them before the watch raised no event, so they count as not covered
   // until a poll that began after the watch has stat()ed their files.
-  std::set<std::string> fresh_watches_;
+  DirSet fresh_watches_;
   bool warned_watch_limit_ = false;
   // Files followed through a symlink: real path -> the followed paths' keys,
   // so writes seen in the target's directory wake the right files.

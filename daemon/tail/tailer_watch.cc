@@ -77,15 +77,16 @@ void Tailer::DropStaleWatches() {
   for (int wd : stale) Unwatch(wd);
 }
 
-bool Tailer::DirCovered(const std::string& dir) const {
+bool Tailer::DirCovered(std::string_view dir) const {
   if (!inotify_ || inotify_failed_ || fresh_watches_.count(dir)) return false;
   auto it = watched_.find(dir);
   return it != watched_.end() && it->second.inotify_complete;
 }
 
 bool Tailer::FileCovered(const FileTailer& file) const {
-  return DirCovered(DirName(file.path())) &&
-         (file.real_path() == file.path() || DirCovered(DirName(file.real_path())));
+  // Called for every file at every read round: views, no allocation.
+  return DirCovered(DirNameView(file.path())) &&
+         (file.real_path() == file.path() || DirCovered(DirNameView(file.real_path())));
 }
 
 bool Tailer::PatternCovered(const std::string& pattern) const {
@@ -95,7 +96,7 @@ bool Tailer::PatternCovered(const std::string& pattern) const {
   return !HasGlobChars(dir) && DirCovered(dir);
 }
 
-void Tailer::SettleWatches(const std::set<std::string>& fresh_at_start) {
+void Tailer::SettleWatches(const DirSet& fresh_at_start) {
   for (const auto& dir : fresh_at_start) fresh_watches_.erase(dir);
 }
 
@@ -143,6 +144,7 @@ void Tailer::ReadInotify() {
         // descriptor leaves the reactor meanwhile: registered (edge-
         // triggered), every event would still wake the thread.
         inotify_->release();
+        inotify_ticking_ = true;
         ArmInotifyTick();
       });
 }
@@ -157,7 +159,9 @@ void Tailer::ArmInotifyTick() {
 void Tailer::InotifyFailed(const std::string& why) {
   spdlog::warn("{}; stat()ing every file every {} ms", why, config_.poll_interval_ms);
   inotify_failed_ = true;
+  inotify_ticking_ = false;
   WantQuickPoll();
+  ScheduleDrain();  // what waited for a tick
 }
 
 void Tailer::InotifyTick() {
@@ -189,13 +193,17 @@ void Tailer::InotifyTick() {
     if (static_cast<size_t>(n) + sizeof(inotify_event) + NAME_MAX + 1 <= inotify_buffer_.size())
       break;
   }
+  // Files queued before (by an earlier tick or a poll) waited for this one.
+  if (got_events) ScheduleDrain();
   in_tick_ = false;
   if (!got_events) {
     // Quiet: back in the reactor, wait for the next event.
+    inotify_ticking_ = false;
     boost::system::error_code ec;
     inotify_->assign(inotify_fd_, ec);
     if (ec) return InotifyFailed("watching inotify failed: " + ec.message());
     ReadInotify();
+    ScheduleDrain();  // files queued meanwhile by a poll waited for this tick
     return;
   }
   ArmInotifyTick();
