@@ -10,7 +10,8 @@ namespace {
 using prometheus::BuildCounter;
 using prometheus::BuildGauge;
 
-// Raises `counter` to `value`. Only the pipeline thread increments our
+// Raises `counter` to `value`, for the few counters without a
+// PublishedCounter (receivers'). Only the pipeline thread increments our
 // counters, so the difference is exact (doubles hold integers up to 2^53).
 void Sync(prometheus::Counter* counter, uint64_t value) {
   const double delta = static_cast<double>(value) - counter->Value();
@@ -116,27 +117,27 @@ Exporter::Exporter(std::shared_ptr<const Catalog> catalog,
     SourceHandles h;
     h.name = name;
     const prometheus::Labels labels = {{"source", name}};
-    h.lines = &lines.Add(labels);
-    h.successes = &successes.Add(labels);
-    h.unknown_total = &unknown.Add(labels);
-    h.bytes_read = &bytes.Add(labels);
-    h.read_errors = &read_errors.Add(labels);
-    h.lines_cut = &cut.Add(labels);
-    h.rotations = &rotations.Add(labels);
-    h.truncations = &truncations.Add(labels);
-    h.files_lost = &files_lost.Add(labels);
+    h.lines = PublishedCounter(&lines.Add(labels));
+    h.successes = PublishedCounter(&successes.Add(labels));
+    h.unknown_total = PublishedCounter(&unknown.Add(labels));
+    h.bytes_read = PublishedCounter(&bytes.Add(labels));
+    h.read_errors = PublishedCounter(&read_errors.Add(labels));
+    h.lines_cut = PublishedCounter(&cut.Add(labels));
+    h.rotations = PublishedCounter(&rotations.Add(labels));
+    h.truncations = PublishedCounter(&truncations.Add(labels));
+    h.files_lost = PublishedCounter(&files_lost.Add(labels));
     for (LogFormat f : {LogFormat::kClog, LogFormat::kXlog, LogFormat::kCri, LogFormat::kDocker})
-      h.decode_errors[static_cast<size_t>(f)] =
-          &decode_errors.Add({{"source", name}, {"format", std::string(LogFormatName(f))}});
-    h.encrypted_blocks = &encrypted.Add(labels);
-    h.seq_gaps = &seq_gaps.Add(labels);
+      h.decode_errors[static_cast<size_t>(f)] = PublishedCounter(
+          &decode_errors.Add({{"source", name}, {"format", std::string(LogFormatName(f))}}));
+    h.encrypted_blocks = PublishedCounter(&encrypted.Add(labels));
+    h.seq_gaps = PublishedCounter(&seq_gaps.Add(labels));
     h.files_open = &files_open.Add(labels);
     h.lag_bytes = &lag.Add(labels);
     // Every catalogued code exists from the start at 0, so increase() and
     // rate() see the first error instead of a series appearing at 1.
     for (const auto& e : catalog_->entries()) {
-      h.by_entry.push_back(&errors_->Add({{"source", name}, {"domain", e.domain},
-                                          {"category", e.category}, {"code", e.code_text}}));
+      h.by_entry.emplace_back(&errors_->Add({{"source", name}, {"domain", e.domain},
+                                             {"category", e.category}, {"code", e.code_text}}));
     }
     sources_.push_back(std::move(h));
   }
@@ -150,37 +151,38 @@ prometheus::Counter& Exporter::UnknownCounter(const SourceHandles& h, const std:
 
 void Exporter::Publish(size_t source, const SourceCounts& counts) {
   SourceHandles& h = sources_[source];
-  Sync(h.lines, counts.lines);
-  Sync(h.successes, counts.successes);
-  Sync(h.unknown_total, counts.unknown_total);
+  h.lines.Raise(counts.lines);
+  h.successes.Raise(counts.successes);
+  h.unknown_total.Raise(counts.unknown_total);
   for (size_t i = 0; i < counts.by_entry.size(); ++i) {
-    if (counts.by_entry[i] != 0) Sync(h.by_entry[i], counts.by_entry[i]);
+    if (counts.by_entry[i] != 0) h.by_entry[i].Raise(counts.by_entry[i]);
   }
   // New unknown codes get their series here, once each (bounded by the cap).
   while (h.unknown.size() < counts.unknown.size()) {
     const int64_t code = counts.unknown[h.unknown.size()].first;
-    h.unknown.push_back(&UnknownCounter(h, std::to_string(code), RangeDomain(code)));
+    h.unknown.emplace_back(&UnknownCounter(h, std::to_string(code), RangeDomain(code)));
   }
-  for (size_t i = 0; i < counts.unknown.size(); ++i) Sync(h.unknown[i], counts.unknown[i].second);
+  for (size_t i = 0; i < counts.unknown.size(); ++i) h.unknown[i].Raise(counts.unknown[i].second);
   for (size_t d = 0; d < counts.other.size(); ++d) {
     if (counts.other[d] == 0) continue;
-    if (h.other[d] == nullptr) h.other[d] = &UnknownCounter(h, "other", kRangeDomains[d]);
-    Sync(h.other[d], counts.other[d]);
+    if (h.other[d].counter == nullptr)
+      h.other[d] = PublishedCounter(&UnknownCounter(h, "other", kRangeDomains[d]));
+    h.other[d].Raise(counts.other[d]);
   }
 }
 
 void Exporter::PublishTailCounters(size_t source, const TailStats& stats) {
   SourceHandles& h = sources_[source];
-  Sync(h.bytes_read, stats.bytes_read);
-  Sync(h.read_errors, stats.read_errors);
-  Sync(h.lines_cut, stats.lines_cut);
-  Sync(h.rotations, stats.rotations);
-  Sync(h.truncations, stats.truncations);
-  Sync(h.files_lost, stats.files_lost);
+  h.bytes_read.Raise(stats.bytes_read);
+  h.read_errors.Raise(stats.read_errors);
+  h.lines_cut.Raise(stats.lines_cut);
+  h.rotations.Raise(stats.rotations);
+  h.truncations.Raise(stats.truncations);
+  h.files_lost.Raise(stats.files_lost);
   for (size_t f = 0; f < kLogFormatCount; ++f)
-    if (h.decode_errors[f]) Sync(h.decode_errors[f], stats.decode_errors[f]);
-  Sync(h.encrypted_blocks, stats.encrypted_blocks);
-  Sync(h.seq_gaps, stats.seq_gaps);
+    if (h.decode_errors[f].counter) h.decode_errors[f].Raise(stats.decode_errors[f]);
+  h.encrypted_blocks.Raise(stats.encrypted_blocks);
+  h.seq_gaps.Raise(stats.seq_gaps);
 }
 
 void Exporter::PublishContainers(size_t source, const ContainerCounts& counts) {
@@ -196,16 +198,17 @@ void Exporter::PublishContainers(size_t source, const ContainerCounts& counts) {
                                 {"pod", t.labels.pod},
                                 {"container", t.labels.container}};
     };
-    if (i == h.containers.size()) h.containers.push_back({&container_lines_->Add(labels()), {}});
+    if (i == h.containers.size())
+      h.containers.push_back({PublishedCounter(&container_lines_->Add(labels())), {}});
     SourceHandles::Container& c = h.containers[i];
-    Sync(c.lines, t.lines);
+    c.lines.Raise(t.lines);
     while (c.errors.size() < t.errors.size()) {
       const int64_t code = t.errors[c.errors.size()].first;
       prometheus::Labels with_code = labels();
       with_code["code"] = code == kOtherCode ? "other" : std::to_string(code);
-      c.errors.push_back(&container_errors_->Add(with_code));
+      c.errors.emplace_back(&container_errors_->Add(with_code));
     }
-    for (size_t e = 0; e < t.errors.size(); ++e) Sync(c.errors[e], t.errors[e].second);
+    for (size_t e = 0; e < t.errors.size(); ++e) c.errors[e].Raise(t.errors[e].second);
   }
 }
 

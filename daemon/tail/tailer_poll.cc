@@ -56,7 +56,7 @@ bool Tailer::NeedsQuickPoll() const {
 }
 
 void Tailer::Poll() {
-  const std::set<std::string> fresh = fresh_watches_;
+  const auto fresh = fresh_watches_;
   DropStaleWatches();
   for (size_t s = 0; s < config_.sources.size(); ++s) ScanSource(s, /*new_at_end=*/false);
   // Watches lost for the directories of symlinks' targets.
@@ -70,7 +70,7 @@ void Tailer::Poll() {
 }
 
 void Tailer::QuickPoll() {
-  const std::set<std::string> fresh = fresh_watches_;
+  const auto fresh = fresh_watches_;
   for (size_t s = 0; s < config_.sources.size(); ++s) {
     std::set<std::string> checked;
     for (const auto& pattern : config_.sources[s].paths) {
@@ -109,7 +109,7 @@ void Tailer::QuickPoll() {
   round_done_();
 }
 
-void Tailer::EndPollRound(const std::set<std::string>& fresh) {
+void Tailer::EndPollRound(const DirSet& fresh) {
   LetGoFinishedFiles();
   UpdateGauges(/*stat_active=*/false, /*stat_retired=*/true);
   SettleWatches(fresh);
