@@ -100,17 +100,20 @@ void AlertEngine::Observe(const AlertEvent& event) {
       ++late_events_;
       continue;
     }
-    if (event.code == 0) {  // ratio rules group by source at most: a success has its instance
-      Instance& instance = InstanceFor(r, event);
-      ++instance.totals[second];
-      instance.changed_at = ++change_clock_;
-      continue;
-    }
     Instance& instance = InstanceFor(r, event);
-    ++instance.errors[second];
-    if (rule.ratio) ++instance.totals[second];
-    instance.changed_at = ++change_clock_;
+    // Ratio rules group by source at most: a success has its instance.
+    if (event.code != 0) ++instance.errors[second];
+    if (event.code == 0 || rule.ratio) ++instance.totals[second];
+    instance.moved_from_s = std::min(instance.moved_from_s, second);
+    Touch(r, instance);
   }
+}
+
+void AlertEngine::Touch(size_t rule, Instance& in) {
+  in.changed_at = ++change_clock_;
+  if (in.listed) return;
+  in.listed = true;
+  changed_.emplace_back(rule, &in);
 }
 
 bool AlertEngine::Condition(const AlertRule& rule, Instance& instance, int64_t now_ms,
@@ -142,6 +145,24 @@ bool AlertEngine::Condition(const AlertRule& rule, Instance& instance, int64_t n
   return true;
 }
 
+bool AlertEngine::CannotChange(const AlertRule& rule, const Instance& in, int64_t now_ms) const {
+  // A plain threshold's count only falls as its window slides on, so an
+  // inactive instance stays inactive until an event comes, or until a
+  // second leaves what it keeps. Not so for ratios and spikes (they can
+  // rise as seconds leave), for seconds later than the last evaluation
+  // (events stamped ahead of the clock enter the window as it moves on),
+  // nor when the clock went back.
+  if (in.state != AlertState::kInactive || rule.ratio || rule.spike) return false;
+  if (in.changed_at != in.evaluated_at || now_ms < last_evaluation_ms_) return false;
+  const int64_t keep_from = now_ms / 1000 - Retention(rule) / 1000;
+  const int64_t evaluated_s = last_evaluation_ms_ / 1000;
+  for (const auto* window : {&in.errors, &in.totals}) {
+    if (window->empty()) continue;
+    if (window->begin()->first < keep_from || window->rbegin()->first > evaluated_s) return false;
+  }
+  return true;
+}
+
 std::vector<AlertTransition> AlertEngine::Evaluate(int64_t now_ms) {
   now_ms_ = std::max(now_ms_, now_ms);
   std::vector<AlertTransition> out;
@@ -150,6 +171,10 @@ std::vector<AlertTransition> AlertEngine::Evaluate(int64_t now_ms) {
     auto& instances = instances_[r];
     for (auto it = instances.begin(); it != instances.end();) {
       Instance& in = it->second;
+      if (CannotChange(rule, in, now_ms)) {
+        ++it;
+        continue;
+      }
       // What the state file keeps of it, to see whether this evaluation
       // changed it (windows only lose seconds here).
       const auto kept = std::make_tuple(in.state, in.active_since_ms, in.false_since_ms,
@@ -190,47 +215,79 @@ std::vector<AlertTransition> AlertEngine::Evaluate(int64_t now_ms) {
           break;
       }
       if (kept != std::make_tuple(in.state, in.active_since_ms, in.false_since_ms,
-                                  in.errors.size(), in.totals.size()))
-        in.changed_at = ++change_clock_;
+                                  in.errors.size(), in.totals.size())) {
+        // Seconds forgotten: the journal must lose them too.
+        if (std::get<3>(kept) != in.errors.size() || std::get<4>(kept) != in.totals.size())
+          in.export_whole = true;
+        Touch(r, in);
+      }
+      in.evaluated_at = in.changed_at;
       // An instance with nothing left to remember is dropped.
       if (in.state == AlertState::kInactive && in.errors.empty() && in.totals.empty()) {
         dropped_.push_back({r, in.labels, ++change_clock_});
         known_instances_[r].clear();  // it may point to this one
+        if (in.listed) {
+          changed_.erase(std::find(changed_.begin(), changed_.end(),
+                                   std::pair<size_t, Instance*>(r, &in)));
+        }
         it = instances.erase(it);
       } else {
         ++it;
       }
     }
   }
+  last_evaluation_ms_ = now_ms;
   return out;
 }
 
-std::vector<AlertInstanceState> AlertEngine::Export(uint64_t since) const {
+AlertInstanceState AlertEngine::StateOf(size_t rule, const Instance& in, bool only_moved) const {
+  AlertInstanceState state{rules_[rule].name, in.labels, in.state, in.active_since_ms,
+                           in.false_since_ms, {}, {}};
+  if (!only_moved || in.export_whole) {
+    state.errors = in.errors;
+    state.totals = in.totals;
+    return state;
+  }
+  state.windows_partial = true;
+  state.errors.insert(in.errors.lower_bound(in.moved_from_s), in.errors.end());
+  state.totals.insert(in.totals.lower_bound(in.moved_from_s), in.totals.end());
+  return state;
+}
+
+std::vector<AlertInstanceState> AlertEngine::Export() const {
   std::vector<AlertInstanceState> out;
-  if (since > 0) {
-    for (const auto& d : dropped_) {
-      if (d.at <= since) continue;
-      AlertInstanceState gone;
-      gone.alertname = rules_[d.rule].name;
-      gone.labels = d.labels;
-      gone.removed = true;
-      out.push_back(std::move(gone));
-    }
-  }
   for (size_t r = 0; r < rules_.size(); ++r) {
-    for (const auto& [key, in] : instances_[r]) {
-      if (since > 0 && in.changed_at <= since) continue;
-      out.push_back({rules_[r].name, in.labels, in.state, in.active_since_ms, in.false_since_ms,
-                     in.errors, in.totals});
-    }
+    for (const auto& [key, in] : instances_[r]) out.push_back(StateOf(r, in, false));
   }
   return out;
 }
 
-void AlertEngine::ForgetDropped(uint64_t until) {
+std::vector<AlertInstanceState> AlertEngine::ExportChanges() const {
+  std::vector<AlertInstanceState> out;
+  for (const auto& d : dropped_) {
+    AlertInstanceState gone;
+    gone.alertname = rules_[d.rule].name;
+    gone.labels = d.labels;
+    gone.removed = true;
+    out.push_back(std::move(gone));
+  }
+  for (const auto& [rule, in] : changed_) out.push_back(StateOf(rule, *in, true));
+  return out;
+}
+
+void AlertEngine::MarkCommitted(uint64_t until) {
   dropped_.erase(std::remove_if(dropped_.begin(), dropped_.end(),
                                 [&](const Dropped& d) { return d.at <= until; }),
                  dropped_.end());
+  auto committed = [&](const std::pair<size_t, Instance*>& entry) {
+    Instance& in = *entry.second;
+    if (in.changed_at > until) return false;
+    in.moved_from_s = kNoSecond;
+    in.export_whole = false;
+    in.listed = false;
+    return true;
+  };
+  changed_.erase(std::remove_if(changed_.begin(), changed_.end(), committed), changed_.end());
 }
 
 void AlertEngine::Import(const std::vector<AlertInstanceState>& instances) {
@@ -246,7 +303,8 @@ void AlertEngine::Import(const std::vector<AlertInstanceState>& instances) {
       in.false_since_ms = saved.false_since_ms;
       in.errors = saved.errors;
       in.totals = saved.totals;
-      in.changed_at = ++change_clock_;
+      in.export_whole = true;
+      Touch(r, in);
       for (const auto& [second, n] : in.errors) now_ms_ = std::max(now_ms_, second * 1000);
     }
   }

@@ -16,6 +16,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "alert/alert_rule.h"
@@ -71,9 +72,11 @@ struct AlertInstanceState {
   std::map<int64_t, uint64_t> errors;  // by second, only seconds that had any
   std::map<int64_t, uint64_t> totals;
   // In a commit's snapshot: not changed since the last commit (only
-  // alertname and labels are set); or dropped since then.
+  // alertname and labels are set); or dropped since then; or its windows
+  // hold only the seconds that moved since then (the others as they were).
   bool unchanged = false;
   bool removed = false;
+  bool windows_partial = false;
 };
 
 class AlertEngine {
@@ -85,16 +88,20 @@ class AlertEngine {
   std::vector<AlertTransition> Evaluate(int64_t now_ms);
 
   std::vector<AlertInstanceView> Instances() const;
-  // Every instance; with `since` (a change_clock() value), only those that
-  // changed after it, preceded by those dropped after it (marked removed),
-  // so that a commit copies only what changed.
-  std::vector<AlertInstanceState> Export(uint64_t since = 0) const;
+  // Every instance, in full.
+  std::vector<AlertInstanceState> Export() const;
+  // What changed since the last MarkCommitted(), so that a commit copies
+  // only that: the instances dropped since (marked removed), then those
+  // changed, each with only the window seconds that moved (windows_partial),
+  // or whole when seconds also left its windows or it is new. Costs what
+  // changed, not what the engine holds.
+  std::vector<AlertInstanceState> ExportChanges() const;
   // Moves on whenever an instance changes (its window, state or times) or
   // is dropped.
   uint64_t change_clock() const { return change_clock_; }
-  // The instances dropped up to change_clock() `until` are committed: no
-  // later Export() needs to list them.
-  void ForgetDropped(uint64_t until);
+  // What ExportChanges() (or Export()) returned at change_clock() `until`
+  // is committed: later ones leave it out.
+  void MarkCommitted(uint64_t until);
   // Restores instances of rules that still exist (by alertname).
   void Import(const std::vector<AlertInstanceState>& instances);
   const std::vector<AlertRule>& rules() const { return rules_; }
@@ -112,13 +119,26 @@ class AlertEngine {
     int64_t false_since_ms = -1;  // firing, condition false since
     uint64_t count = 0;
     uint64_t changed_at = 0;  // change_clock_ at its last change
+    uint64_t evaluated_at = 0;  // changed_at when it was last evaluated
+    // Since the last commit: the earliest second whose count moved (or
+    // kNoSecond), and whether the next export must list the whole windows
+    // (new, restored, or seconds forgotten). `listed`: in changed_.
+    int64_t moved_from_s = kNoSecond;
+    bool export_whole = true;
+    bool listed = false;
   };
+  static constexpr int64_t kNoSecond = INT64_MAX;
 
   bool Matches(const AlertRule& rule, const AlertEvent& event) const;
   Instance& InstanceFor(size_t rule, const AlertEvent& event);
   Instance& SlowInstanceFor(size_t rule, const AlertEvent& event);
   bool Condition(const AlertRule& rule, Instance& instance, int64_t now_ms, double* ratio);
+  // Whether Evaluate() at `now_ms` can leave `in` as it is without looking.
+  bool CannotChange(const AlertRule& rule, const Instance& in, int64_t now_ms) const;
   int64_t Retention(const AlertRule& rule) const;
+  // `in` (of rule `rule`) changed: the clock moves and the commit lists it.
+  void Touch(size_t rule, Instance& in);
+  AlertInstanceState StateOf(size_t rule, const Instance& in, bool only_moved) const;
 
   std::vector<AlertRule> rules_;
   std::vector<std::map<std::string, Instance>> instances_;  // per rule, by label key
@@ -134,6 +154,7 @@ class AlertEngine {
   std::vector<std::vector<KnownInstance>> known_instances_;
   bool wants_successes_ = false;  // some rule is a ratio rule
   int64_t now_ms_ = 0;
+  int64_t last_evaluation_ms_ = INT64_MIN;
   uint64_t late_events_ = 0;
   uint64_t change_clock_ = 0;
   struct Dropped {
@@ -142,6 +163,9 @@ class AlertEngine {
     uint64_t at;  // change_clock_ when dropped
   };
   std::vector<Dropped> dropped_;
+  // The instances changed since the last commit (std::map nodes do not
+  // move; a dropped instance leaves the list).
+  std::vector<std::pair<size_t, Instance*>> changed_;
 };
 
 }  // namespace errpulse

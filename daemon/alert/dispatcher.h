@@ -55,11 +55,11 @@ class AlertDispatcher {
 
   // The alert state for the state file, and back. Firing alerts restored keep
   // their startsAt and are re-sent at once (Alertmanager merges them: no new page).
-  // With `since`, only what changed after change_clock() was `since` (see
-  // AlertEngine::Export).
-  std::vector<AlertInstanceState> Export(uint64_t since = 0) const { return engine_.Export(since); }
+  // ExportChanges() and MarkCommitted(): see AlertEngine's.
+  std::vector<AlertInstanceState> Export() const { return engine_.Export(); }
+  std::vector<AlertInstanceState> ExportChanges() const { return engine_.ExportChanges(); }
   uint64_t change_clock() const { return engine_.change_clock(); }
-  void ForgetDropped(uint64_t until) { engine_.ForgetDropped(until); }
+  void MarkCommitted(uint64_t until) { engine_.MarkCommitted(until); }
   void Import(const std::vector<AlertInstanceState>& instances);
   // Changes whenever an alert changes state: worth a commit.
   uint64_t generation() const { return generation_; }

@@ -345,9 +345,8 @@ Snapshot Pipeline::TakeSnapshot(bool incremental, const std::vector<SourceLook>&
     snapshot.sources.push_back(std::move(state));
   }
   if (alerting_) {
-    const uint64_t since = incremental ? committed_alert_clock_ : 0;
-    snapshot.alerts = alerting_->Export(since);
-    snapshot.alerts_partial = since > 0;
+    snapshot.alerts = incremental ? alerting_->ExportChanges() : alerting_->Export();
+    snapshot.alerts_partial = incremental;
   }
   return snapshot;
 }
@@ -376,8 +375,7 @@ Snapshot Pipeline::Commit(CommitKind kind) {
       tailer_.MarkCommitted(s);
     }
     committed_generation_ = tailer_.generation();
-    committed_alert_clock_ = alert_clock;
-    if (alerting_) alerting_->ForgetDropped(alert_clock);
+    if (alerting_) alerting_->MarkCommitted(alert_clock);
     if (kind == CommitKind::kFull) last_sync_ = last_commit_;
   }
   NoteCommitResult(error, snapshot.written_at_ms);

@@ -125,10 +125,8 @@ class Pipeline {
   std::chrono::steady_clock::time_point last_commit_{};
   uint64_t committed_signature_ = 0;
   bool commit_failing_ = false;
-  // Per source, SourceSignature() at the last commit and at the last publish;
-  // the alert engine's change clock at the last commit.
+  // Per source, SourceSignature() at the last commit and at the last publish.
   std::vector<uint64_t> committed_sources_, published_sources_;
-  uint64_t committed_alert_clock_ = 0;
   uint64_t committed_generation_ = ~uint64_t{0};  // tailer_.generation() then
   // The counts as last committed, to commit only the codes that moved.
   std::vector<SourceCounts> committed_counts_;

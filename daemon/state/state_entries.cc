@@ -173,7 +173,8 @@ class Flattener {
       sink_->Group(key_, a.removed ? GroupMode::kRemoved : GroupMode::kUnchanged);
       return;
     }
-    sink_->Group(key_, GroupMode::kComplete);
+    // A window's seconds that did not move are as the journal has them.
+    sink_->Group(key_, a.windows_partial ? GroupMode::kPartial : GroupMode::kComplete);
     const size_t prefix = key_.size();
     Key(prefix, 'h');
     PutVarint(&value_, static_cast<uint64_t>(a.state));

@@ -30,7 +30,7 @@ bool IsComplete(const Snapshot& snapshot) {
   for (const auto& s : snapshot.sources)
     if (s.unchanged || s.codes_partial || s.files_partial) return false;
   for (const auto& a : snapshot.alerts)
-    if (a.unchanged || a.removed) return false;
+    if (a.unchanged || a.removed || a.windows_partial) return false;
   return true;
 }
 

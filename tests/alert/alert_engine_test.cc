@@ -78,29 +78,97 @@ TEST(AlertEngine, SecondSurgeAfterTheInstanceWasDroppedFiresAgain) {
   }
 }
 
-// What a commit takes: only the instances that changed after a clock
-// reading, and those dropped after it, until they are committed.
-TEST(AlertEngine, ExportSinceAClockListsOnlyWhatChanged) {
+// What a commit takes: only the instances that changed since the last
+// commit, and those dropped since, until they are committed.
+TEST(AlertEngine, ExportChangesListsOnlyWhatChangedSinceTheCommit) {
   AlertEngine engine({Rule("- alert: A\n  by: [code]\n  window: 2s\n  threshold: 100\n")});
   engine.Observe(Error(10'000, 60007));
   engine.Observe(Error(10'000, 60011));
   engine.Evaluate(10'000);
   EXPECT_EQ(engine.Export().size(), 2u);
-  const uint64_t committed = engine.change_clock();
-  EXPECT_TRUE(engine.Export(committed).empty());
+  EXPECT_EQ(engine.ExportChanges().size(), 2u);
+  engine.MarkCommitted(engine.change_clock());
+  EXPECT_TRUE(engine.ExportChanges().empty());
   engine.Observe(Error(10'500, 60011));
-  auto changed = engine.Export(committed);
+  auto changed = engine.ExportChanges();
   ASSERT_EQ(changed.size(), 1u);
   EXPECT_EQ(changed[0].labels.at("code"), "60011");
   EXPECT_FALSE(changed[0].removed);
-  const uint64_t second = engine.change_clock();
+  engine.MarkCommitted(engine.change_clock());
   engine.Evaluate(20'000);  // both windows empty: both dropped
-  auto dropped = engine.Export(second);
+  auto dropped = engine.ExportChanges();
   ASSERT_EQ(dropped.size(), 2u);
   EXPECT_TRUE(dropped[0].removed && dropped[1].removed);
-  engine.ForgetDropped(engine.change_clock());
-  EXPECT_TRUE(engine.Export(second).empty());
+  engine.MarkCommitted(engine.change_clock());
+  EXPECT_TRUE(engine.ExportChanges().empty());
   EXPECT_TRUE(engine.Export().empty());
+}
+
+// A committed instance that only gains counts is exported with the seconds
+// that moved; once a second leaves its window, whole again (so the journal
+// forgets it too). A change after the export's clock stays listed.
+TEST(AlertEngine, ExportChangesSendsOnlyTheSecondsThatMoved) {
+  AlertEngine engine({Rule("- alert: A\n  by: [code]\n  window: 3s\n  threshold: 100\n")});
+  engine.Observe(Error(10'000, 60007));
+  engine.Observe(Error(11'000, 60007));
+  engine.Evaluate(11'000);
+  auto first = engine.ExportChanges();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_FALSE(first[0].windows_partial) << "a new instance is exported whole";
+  EXPECT_EQ(first[0].errors.size(), 2u);
+  engine.MarkCommitted(engine.change_clock());
+
+  engine.Observe(Error(12'000, 60007));
+  engine.Observe(Error(12'500, 60007));
+  engine.Evaluate(12'500);
+  auto moved = engine.ExportChanges();
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_TRUE(moved[0].windows_partial);
+  EXPECT_EQ(moved[0].errors, (std::map<int64_t, uint64_t>{{12, 2}}));
+  const uint64_t exported_at = engine.change_clock();
+  engine.Observe(Error(12'900, 60007));  // after the export: still to commit
+  engine.MarkCommitted(exported_at);
+  auto later = engine.ExportChanges();
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].errors, (std::map<int64_t, uint64_t>{{12, 3}}));
+  engine.MarkCommitted(engine.change_clock());
+
+  engine.Evaluate(14'000);  // second 10 leaves the retention
+  auto trimmed = engine.ExportChanges();
+  ASSERT_EQ(trimmed.size(), 1u);
+  EXPECT_FALSE(trimmed[0].windows_partial);
+  EXPECT_EQ(trimmed[0].errors, (std::map<int64_t, uint64_t>{{11, 1}, {12, 3}}));
+}
+
+// A quiet instance below its threshold is not looked at again until it
+// changes: that must not hide what the window takes in as the clock moves
+// (events stamped ahead of it) or steps back, nor keep an emptied instance
+// from being dropped.
+TEST(AlertEngine, QuietInstancesStillFireWhenSecondsEnterTheWindowAndAreDropped) {
+  AlertEngine engine({Rule("- alert: A\n  window: 3s\n  threshold: 2\n")});
+  engine.Observe(Error(100'000));
+  engine.Observe(Error(100'500));
+  EXPECT_TRUE(engine.Evaluate(99'000).empty());  // both after "now": not counted
+  EXPECT_TRUE(engine.Evaluate(99'500).empty());  // unchanged, clock on: still nothing
+  auto fired = engine.Evaluate(100'900);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].to, "firing");
+  EXPECT_EQ(fired[0].count, 2u);
+
+  // The clock steps back a second: second 100, kept but just outside the
+  // window at 103, is inside it at 102.
+  AlertEngine back({Rule("- alert: A\n  window: 3s\n  threshold: 2\n")});
+  back.Observe(Error(100'000));
+  back.Observe(Error(100'200));
+  EXPECT_TRUE(back.Evaluate(103'000).empty());
+  auto after_step = back.Evaluate(102'500);
+  ASSERT_EQ(after_step.size(), 1u);
+  EXPECT_EQ(after_step[0].to, "firing");
+
+  AlertEngine quiet({Rule("- alert: A\n  window: 3s\n  threshold: 5\n")});
+  quiet.Observe(Error(200'000));
+  for (int64_t s = 200; s <= 204; ++s) EXPECT_TRUE(quiet.Evaluate(s * 1000).empty());
+  EXPECT_TRUE(quiet.Export().empty()) << "the second left the window: the instance is dropped";
 }
 
 TEST(AlertEngine, SpikeNeedsFactorTimesTheBaselineRate) {

@@ -250,6 +250,28 @@ TEST(StateJournal, APartialListOfAlertsKeepsTheOthersAndDropsTheRemoved) {
   EXPECT_TRUE(SameWithAlerts(Restored(t.store), again));
 }
 
+// An instance whose windows only gained: the seconds sent replace theirs,
+// the others stay as the journal has them.
+TEST(StateJournal, APartialWindowKeepsTheSecondsThatDidNotMove) {
+  Store t;
+  ASSERT_EQ(t.store.Open(), "");
+  Snapshot base = FullSample();
+  ASSERT_EQ(t.store.Commit(base), "");
+  Snapshot expected = base;
+  expected.alerts[0].errors[1767225501] = 12;
+  expected.alerts[0].errors[1767225502] = 1;
+  expected.alerts[0].totals[1767225502] = 1;
+  Snapshot commit = base;
+  commit.alerts_partial = true;
+  AlertInstanceState moved = expected.alerts[0];
+  moved.windows_partial = true;
+  moved.errors = {{1767225501, 12}, {1767225502, 1}};
+  moved.totals = {{1767225502, 1}};
+  commit.alerts = {moved};
+  ASSERT_EQ(t.store.Append(commit), "");
+  EXPECT_TRUE(SameWithAlerts(Restored(t.store), expected));
+}
+
 TEST(StateJournal, RemovedFilesSourcesAndSecondsStayRemoved) {
   Store t;
   ASSERT_EQ(t.store.Open(), "");
