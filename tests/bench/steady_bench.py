@@ -55,7 +55,7 @@ at the start and the end, the errpulsed binary and its --version.
 
 How:   python3 tests/bench/steady_bench.py [--errpulsed PATH] [--rates 100,1000]
        [--writes 100,10] [--layouts 1,1000] [--seconds 10] [--strace-seconds 6]
-       [--idle-seconds 20] [--json OUT]
+       [--idle-seconds 20] [--json OUT] [--errpulse-set 'commit_interval: 50ms']
        The full matrix (16 cases) takes about 12 minutes (11.7 on 2 cores).
 Needs: an errpulsed build (default build/errpulsed; Release for meaningful
        figures), mtail (Debian's package), strace, python3 (stdlib only),
@@ -112,6 +112,9 @@ def parse_args():
     ap.add_argument("--warmup-seconds", type=float, default=2,
                     help="writing before phase 1 (default 2)")
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--errpulse-set", action="append", default=[], metavar="KEY: VALUE",
+                    help="a top-level line added to errpulse's config, e.g. "
+                         "'commit_interval: 50ms' (repeatable; default: none, the defaults)")
     return ap.parse_args()
 
 
@@ -396,7 +399,8 @@ def run_case(args, pool, rate, writes, nfiles, idle, cleanup):
     while port_m == port_e:
         port_m = benchlib.free_port()
     config = benchlib.write_config(work, port_e, [(SOURCE, [os.path.join(work, "a", "*.log")],
-                                                   "end")])  # end: errpulse's default
+                                                   "end")],  # end: errpulse's default
+                                   extra="\n".join(args.errpulse_set))
     ep = benchlib.Daemon(args.errpulsed, config, port_e, work)
     cleanup.append(ep.stop)
     mt = Mtail(os.path.join(work, "b", "*.log"), port_m, work)
@@ -597,6 +601,8 @@ def main():
     version = errpulsed_version(args.errpulsed)
     load_start = load_average()
     print(f"errpulsed: {os.path.abspath(args.errpulsed)} ({version})")
+    for line in args.errpulse_set:
+        print(f"errpulse config: {line}")
     print(f"mtail: {subprocess.run(['mtail', '--version'], capture_output=True, text=True).stdout.splitlines()[0]}")
     print(f"load average at start: {load_start}", flush=True)
 
