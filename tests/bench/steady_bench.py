@@ -35,8 +35,10 @@ appends one line to each of 10 files), so every file gets an equal share.
             >= 100 markers): every tick's last line is a marker (a REST
             response with the uncatalogued code 999999, live_bench.py's
             marker_line); errpulse's /metrics is scraped every 3 ms, mtail's
-            /json every ~25 ms; a marker's latency runs from just before the
-            tick's first write() to the first scrape that shows it counted.
+            /json every ~25 ms from a process of its own (so that a slow
+            /json does not delay errpulse's scrapes); a marker's latency runs
+            from just before the tick's first write() to the first scrape
+            that shows it counted.
             Reported: errpulse p99 (and mtail's p99, which is set by
             its 250 ms poll). With many files, markers in different files
             could in principle be counted out of order; the count reaching k
@@ -370,6 +372,43 @@ def make_files(directory, count, pre):
     return paths
 
 
+def mtail_scrape_main(port, base, stop, counted, conn):
+    """mtail's marker count every MTAIL_SCRAPE_SECONDS until `stop` is set;
+    sends back [(time, markers counted since `base`)]."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops it
+    scrapes = []
+    while not stop.is_set():
+        tick = time.monotonic()
+        count = mtail_markers(port) - base
+        scrapes.append((time.monotonic(), count))
+        counted.value = count
+        time.sleep(max(0.0, tick + MTAIL_SCRAPE_SECONDS - time.monotonic()))
+    conn.send(scrapes)
+    conn.close()
+
+
+class MtailScraper:
+    """mtail's markers scraped in a process of its own (see phase 3)."""
+
+    def __init__(self, port):
+        self.stop = multiprocessing.Event()
+        self.counted_value = multiprocessing.Value("q", 0)
+        self.recv, send = multiprocessing.Pipe(duplex=False)
+        self.proc = multiprocessing.Process(
+            target=mtail_scrape_main,
+            args=(port, mtail_markers(port), self.stop, self.counted_value, send), daemon=True)
+        self.proc.start()
+
+    def counted(self):
+        return self.counted_value.value
+
+    def finish(self):
+        self.stop.set()
+        scrapes = self.recv.recv()
+        self.proc.join(10)
+        return scrapes
+
+
 def latencies(marker_times, scrapes):
     """Per marker (in write order), ms from its write to the first scrape
     [(time, markers counted)] that shows it counted; stops at the first marker
@@ -472,31 +511,30 @@ def run_case(args, pool, rate, writes, nfiles, idle, cleanup):
     case["strace_seconds"] = seconds
     time.sleep(0.5)  # let strace's delay drain before latencies are measured
 
-    # Phase 3: markers, /metrics scraped every 3 ms (mtail's /json every ~25 ms).
-    markers_e0, markers_m0 = errpulse_markers(port_e), mtail_markers(port_m)
-    scrapes_e, scrapes_m = [], []
+    # Phase 3: markers, /metrics scraped every 3 ms (mtail's /json every ~25 ms,
+    # from a process of its own: a slow /json must not delay errpulse's scrapes
+    # and show up as errpulse's latency).
+    markers_e0 = errpulse_markers(port_e)
+    mtail_scraper = MtailScraper(port_m)
+    scrapes_e = []
     phase3 = args.latency_seconds or max(3.0, 100.0 / writes)
     writer.ctl.value = MARKERS
     started = time.monotonic()
-    result, next_m, stop_at = None, 0.0, None
+    result, stop_at = None, None
     while True:
         tick = time.monotonic()
-        scrapes_e.append((None, errpulse_markers(port_e) - markers_e0))
-        scrapes_e[-1] = (time.monotonic(), scrapes_e[-1][1])
-        if tick >= next_m:
-            count = mtail_markers(port_m) - markers_m0
-            scrapes_m.append((time.monotonic(), count))
-            next_m = tick + MTAIL_SCRAPE_SECONDS
+        count = errpulse_markers(port_e) - markers_e0
+        scrapes_e.append((time.monotonic(), count))
         if result is None and tick - started >= phase3:
             result = writer.finish()
             stop_at = time.monotonic()
         if result is not None:
             total = len(result["marker_times"])
             done_e = scrapes_e[-1][1] >= total
-            done_m = scrapes_m and scrapes_m[-1][1] >= total
-            if done_e and done_m or time.monotonic() - stop_at > 15:
+            if done_e and mtail_scraper.counted() >= total or time.monotonic() - stop_at > 15:
                 break
         time.sleep(max(0.0, tick + SCRAPE_SECONDS - time.monotonic()))
+    scrapes_m = mtail_scraper.finish()
     total = len(result["marker_times"])
     lat_e = latencies(result["marker_times"], scrapes_e)
     lat_m = latencies(result["marker_times"], scrapes_m)
