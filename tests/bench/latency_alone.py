@@ -32,6 +32,7 @@ import time
 
 import benchlib
 import live_bench
+from steady_bench import latencies as latencies_of
 
 
 def main():
@@ -103,16 +104,9 @@ def main():
             time.sleep(0.01)
         stop.set()
         thread.join()
-        latencies, i = [], 0
-        for k, written in enumerate(marks, start=1):
-            while i < len(scrapes) and scrapes[i][1] < k:
-                i += 1
-            if i == len(scrapes):
-                break
-            latencies.append((scrapes[i][0] - written) * 1000)
+        latencies = sorted(latencies_of(marks, scrapes))
         if not latencies:
             raise SystemExit("latency_alone.py: no marker was seen counted within 15 s")
-        latencies.sort()
 
         def pct(p):
             return benchlib.percentile(latencies, p)
