@@ -23,9 +23,8 @@ uint64_t SumSince(const std::map<int64_t, uint64_t>& by_second, int64_t from_sec
 
 }  // namespace
 
-AlertEvent ClassifiedEvent(const Catalog& catalog, std::string_view source, int64_t code,
+AlertEvent ClassifiedEvent(const CatalogEntry* entry, std::string_view source, int64_t code,
                            int64_t time_ms) {
-  const CatalogEntry* entry = code ? catalog.Find(code) : nullptr;
   AlertEvent event;
   event.time_ms = time_ms;
   event.source = source;

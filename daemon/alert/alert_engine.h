@@ -33,9 +33,10 @@ struct AlertEvent {
 };
 
 // The event for a line that reported `code` (0 = success) at `time_ms`,
-// classified by the catalog (or by the code's range when it is not listed).
-// `source` must outlive the event.
-AlertEvent ClassifiedEvent(const Catalog& catalog, std::string_view source, int64_t code,
+// classified by `entry`, the catalog's entry for the code (nullptr: a success,
+// or a code the catalog does not list, classified by its range). `source` and
+// `entry` must outlive the event.
+AlertEvent ClassifiedEvent(const CatalogEntry* entry, std::string_view source, int64_t code,
                            int64_t time_ms);
 
 enum class AlertState { kInactive, kPending, kFiring };

@@ -6,9 +6,8 @@
 
 namespace errpulse {
 
-Backtest::Backtest(std::vector<AlertRule> rules, const Catalog& catalog, std::string source,
-                   int year)
-    : engine_(std::move(rules)), catalog_(catalog), source_(std::move(source)), year_(year) {}
+Backtest::Backtest(std::vector<AlertRule> rules, std::string source, int year)
+    : engine_(std::move(rules)), source_(std::move(source)), year_(year) {}
 
 void Backtest::AdvanceTo(int64_t second) {
   if (evaluated_second_ < 0) evaluated_second_ = second - 1;
@@ -27,7 +26,7 @@ void Backtest::AdvanceTo(int64_t second) {
   evaluated_second_ = std::max(evaluated_second_, second);
 }
 
-void Backtest::OnMatch(const Match& match, int64_t envelope_ms) {
+void Backtest::OnMatch(const Match& match, const CatalogEntry* entry, int64_t envelope_ms) {
   auto time = envelope_ms >= 0 ? std::optional<int64_t>(envelope_ms)
                                : ParseEventTime(match.line, year_);
   if (!time) {
@@ -38,7 +37,7 @@ void Backtest::OnMatch(const Match& match, int64_t envelope_ms) {
   last_time_ms_ = *time;
   // Everything up to the second before this line's is final now.
   AdvanceTo(*time / 1000 - 1);
-  engine_.Observe(ClassifiedEvent(catalog_, source_, match.code, *time));
+  engine_.Observe(ClassifiedEvent(entry, source_, match.code, *time));
 }
 
 void Backtest::Finish() {

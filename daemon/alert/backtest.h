@@ -18,11 +18,13 @@ namespace errpulse {
 
 class Backtest {
  public:
-  Backtest(std::vector<AlertRule> rules, const Catalog& catalog, std::string source, int year);
+  Backtest(std::vector<AlertRule> rules, std::string source, int year);
 
-  // `envelope_ms`: the line's time from its container log envelope (cri,
-  // docker), or -1 to read it from the line itself.
-  void OnMatch(const Match& match, int64_t envelope_ms = -1);
+  // `entry`: the catalog's entry for match.code as counting found it
+  // (nullptr: a success or an unlisted code). `envelope_ms`: the line's time
+  // from its container log envelope (cri, docker), or -1 to read it from the
+  // line itself.
+  void OnMatch(const Match& match, const CatalogEntry* entry, int64_t envelope_ms = -1);
   // Runs the clock past the last line until nothing is active.
   void Finish();
 
@@ -34,7 +36,6 @@ class Backtest {
   void AdvanceTo(int64_t second);
 
   AlertEngine engine_;
-  const Catalog& catalog_;
   std::string source_;
   int year_;
   int64_t last_time_ms_ = -1;

@@ -61,8 +61,8 @@ AlertDispatcher::AlertDispatcher(std::vector<AlertRule> rules,
       resend_ms_(resend_interval_ms),
       destinations_(std::move(destinations)) {}
 
-void AlertDispatcher::Observe(const std::string& source, const Match& match, int64_t now_ms,
-                              int64_t envelope_ms) {
+void AlertDispatcher::Observe(const std::string& source, const Match& match,
+                              const CatalogEntry* entry, int64_t now_ms, int64_t envelope_ms) {
   // Successes only feed ratio rules. Without one, skipping them saves parsing
   // the time of ~40% of all lines on the pipeline thread; the engine's clock
   // still moves with every error and every evaluation (wall clock).
@@ -77,7 +77,7 @@ void AlertDispatcher::Observe(const std::string& source, const Match& match, int
                                 : ParseEventTime(match.line, year_);
       t && *t > now_ms - kEventTimeToleranceMs && *t < now_ms + kEventTimeToleranceMs)
     time = *t;
-  engine_.Observe(ClassifiedEvent(*catalog_, source, match.code, time));
+  engine_.Observe(ClassifiedEvent(entry, source, match.code, time));
 }
 
 std::map<std::string, std::string> AlertDispatcher::Labels(

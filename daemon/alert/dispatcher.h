@@ -46,10 +46,12 @@ class AlertDispatcher {
                   std::string host, int64_t resend_interval_ms,
                   std::vector<Destination> destinations);
 
+  // `entry`: the catalog's entry for match.code as counting found it
+  // (SourceCounts::Record; nullptr: a success or an unlisted code).
   // `envelope_ms`: the line's time from its container log envelope (cri,
   // docker), or -1 to read it from the line itself.
-  void Observe(const std::string& source, const Match& match, int64_t now_ms,
-               int64_t envelope_ms = -1);
+  void Observe(const std::string& source, const Match& match, const CatalogEntry* entry,
+               int64_t now_ms, int64_t envelope_ms = -1);
   // Evaluates at `now_ms` and sends what is due.
   void Tick(int64_t now_ms);
 

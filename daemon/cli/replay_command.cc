@@ -19,6 +19,7 @@
 #include "cli/options.h"
 #include "alert/backtest.h"
 #include "common/time_format.h"
+#include "count/source_counts.h"
 #include "engine/counting.h"
 #include "tail/file_tailer.h"
 
@@ -140,13 +141,14 @@ int ReplayCommand(const Args& raw) {
   ReadBuffers buffers;
   buffers.raw.resize(static_cast<size_t>(setup->config.max_line_bytes) + (1 << 20));
   const bool alerts = !setup->alerts.empty() && !no_alerts;
-  Backtest backtest(setup->alerts, catalog, source_name.empty() ? "replay" : source_name,
-                    CurrentYear());
+  Backtest backtest(setup->alerts, source_name.empty() ? "replay" : source_name, CurrentYear());
   const ChunkSink sink = [&](size_t, std::string_view lines, const ChunkMeta& meta) {
     if (alerts) {
-      CountChunkWith(*scanner, catalog, lines, &counts, [&](const Match& match) {
-        backtest.OnMatch(match, meta.times.At(match.line_offset));  // -1: the line's own time
-      });
+      CountChunkWith(*scanner, catalog, lines, &counts,
+                     [&](const Match& match, const CatalogEntry* entry) {
+                       // -1: the line's own time
+                       backtest.OnMatch(match, entry, meta.times.At(match.line_offset));
+                     });
     } else {
       CountChunk(*scanner, catalog, lines, &counts);
     }

@@ -11,7 +11,7 @@ uint64_t CountLines(std::string_view chunk) {
 
 void CountChunk(const LineScanner& scanner, const Catalog& catalog, std::string_view chunk,
                 SourceCounts* counts) {
-  CountChunkWith(scanner, catalog, chunk, counts, [](const Match&) {});
+  CountChunkWith(scanner, catalog, chunk, counts, [](const Match&, const CatalogEntry*) {});
 }
 
 }  // namespace errpulse

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "classify/catalog.h"
-#include "engine/source_counts.h"
+#include "count/source_counts.h"
 #include "extract/line_scanner.h"
 
 namespace errpulse {
@@ -21,18 +21,15 @@ uint64_t CountLines(std::string_view chunk);
 void CountChunk(const LineScanner& scanner, const Catalog& catalog, std::string_view chunk,
                 SourceCounts* counts);
 
-// The same, also handing every match to `on_match(const Match&)` (alerting).
+// The same, also handing every match to `on_match(const Match&, const
+// CatalogEntry*)` (alerting) with the entry counting looked up (nullptr: a
+// success or an unlisted code): one catalog lookup per error serves both.
 template <typename OnMatch>
 void CountChunkWith(const LineScanner& scanner, const Catalog& catalog, std::string_view chunk,
                     SourceCounts* counts, OnMatch&& on_match) {
   counts->lines += CountLines(chunk);
   scanner.Scan(chunk, [&](const Match& match) {
-    if (match.code == 0) {
-      ++counts->successes;
-    } else {
-      counts->RecordError(catalog, match.code);
-    }
-    on_match(match);
+    on_match(match, counts->Record(catalog, match.code));
   });
 }
 

@@ -7,8 +7,8 @@
 #pragma once
 
 #include "classify/catalog.h"
-#include "engine/container_counts.h"
-#include "engine/source_counts.h"
+#include "count/container_counts.h"
+#include "count/source_counts.h"
 #include "state/snapshot.h"
 
 namespace errpulse {

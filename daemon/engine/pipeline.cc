@@ -40,7 +40,8 @@ Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> set
       commit_timer_(io),
       sync_timer_(io),
       evaluation_timer_(io),
-      status_(setup_),
+      // The config shared with the Setup's ownership (aliasing constructor).
+      status_(setup_->catalog, std::shared_ptr<const Config>(setup_, &setup_->config)),
       status_timer_(io) {
   committed_counts_ = counts_;
   if (setup_->alerts.empty()) return;
@@ -237,17 +238,17 @@ void Pipeline::OnChunk(size_t source, std::string_view lines, const ChunkMeta& m
   const uint64_t lines_before = counts->lines;
   if (!alerting_ && !tally) {
     split_counter_.CountChunk(*setup_->scanners[source], *setup_->catalog, lines, counts,
-                              [](const Match&) {});
+                              [](const Match&, const CatalogEntry*) {});
     return;
   }
   const int64_t now = alerting_ ? WallClockMs() : 0;
   const std::string& name = setup_->config.sources[source].name;
   split_counter_.CountChunk(*setup_->scanners[source], *setup_->catalog, lines, counts,
-                            [&](const Match& match) {
+                            [&](const Match& match, const CatalogEntry* entry) {
                               if (tally) tally->Record(match.code);
                               if (!alerting_) return;
                               // The envelope's time (cri, docker), else -1: the line's own.
-                              alerting_->Observe(name, match, now,
+                              alerting_->Observe(name, match, entry, now,
                                                  meta.times.At(match.line_offset));
                               alert_events_pending_ = true;
                             });

@@ -28,10 +28,10 @@
 #include <vector>
 
 #include "alert/dispatcher.h"
-#include "engine/container_counts.h"
+#include "count/container_counts.h"
+#include "count/source_counts.h"
 #include "engine/setup.h"
 #include "engine/split_counter.h"
-#include "engine/source_counts.h"
 #include "metrics/exporter.h"
 #include "state/state_store.h"
 #include "status/status_publisher.h"

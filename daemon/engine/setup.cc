@@ -1,12 +1,21 @@
 #include "engine/setup.h"
 
+#include <map>
+#include <string>
+
 namespace errpulse {
 
 std::shared_ptr<const Setup> Setup::Compile(Config config, Diagnostics* diagnostics) {
   const size_t errors_before = diagnostics->size();
   auto setup = std::make_shared<Setup>();
   setup->catalog = Catalog::Load(config.catalog_files, diagnostics);
-  setup->rules = RuleSet::Load(config.rule_files, diagnostics);
+  // The rule files' `alerts:` lists are alert/'s to read: RuleSet::Load hands
+  // each over with its file's reader, so diagnostics keep their file order.
+  std::map<std::string, std::string> alert_names;  // unique across the rule files
+  const RuleFileSection alert_lists{"alerts", [&](YamlReader& reader, const YAML::Node& list) {
+                                      ReadAlertRules(reader, list, &setup->alerts, &alert_names);
+                                    }};
+  setup->rules = RuleSet::Load(config.rule_files, diagnostics, &alert_lists);
   if (setup->rules) {
     if (setup->rules->rules().empty())
       diagnostics->push_back({config.file.empty() ? "rules" : config.file, 0, 0,
@@ -36,7 +45,6 @@ std::shared_ptr<const Setup> Setup::Compile(Config config, Diagnostics* diagnost
     }
   }
   if (setup->rules) {
-    setup->alerts = setup->rules->alerts();
     for (const auto& alert : config.alerts) {
       for (const auto& other : setup->alerts) {
         if (other.name == alert.name)

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "alert/alert_rule.h"
 #include "classify/catalog.h"
 #include "config/config.h"
 #include "extract/line_scanner.h"

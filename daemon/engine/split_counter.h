@@ -52,12 +52,7 @@ class SplitCounter {
     counts->lines += helper_lines_;
     for (Match& match : helper_matches_) {
       match.line_offset += cut;  // offsets are relative to the whole chunk
-      if (match.code == 0) {
-        ++counts->successes;
-      } else {
-        counts->RecordError(catalog, match.code);
-      }
-      on_match(static_cast<const Match&>(match));
+      on_match(static_cast<const Match&>(match), counts->Record(catalog, match.code));
     }
   }
 

@@ -165,16 +165,22 @@ bool ReadRule(YamlReader& reader, const YAML::Node& item, Rule* rule,
   return reader.error_count() == errors_before;
 }
 
-bool ReadRuleFile(YamlReader& reader, const YAML::Node& root, std::vector<Rule>* rules,
-                  std::map<std::string, std::string>* names, std::vector<AlertRule>* alerts,
-                  std::map<std::string, std::string>* alert_names, Diagnostics* diagnostics) {
+bool ReadRuleFile(YamlReader& reader, const YAML::Node& root, const RuleFileSection* section,
+                  std::vector<Rule>* rules, std::map<std::string, std::string>* names,
+                  Diagnostics* diagnostics) {
   if (!reader.ExpectMap(root, "rule file")) return false;
   const int errors_before = reader.error_count();
-  reader.CheckKeys(root, {"version", "rules", "alerts"}, "rule file");
-  if (auto a = root["alerts"]) ReadAlertRules(reader, a, alerts, alert_names);
+  // Without a section, "rules" stands in for its key: only rules are allowed.
+  const std::string_view other_key = section ? std::string_view(section->key) : "rules";
+  reader.CheckKeys(root, {"version", "rules", other_key}, "rule file");
+  const bool has_other = section && root[section->key];
+  if (has_other) section->read(reader, root[section->key]);
   YAML::Node list = root["rules"];
   if (!list) {
-    if (!root["alerts"]) reader.Error(root, "rule file has neither a 'rules' nor an 'alerts' list");
+    if (!section)
+      reader.Error(root, "rule file has no 'rules' list");
+    else if (!has_other)
+      reader.Error(root, "rule file has neither a 'rules' nor an '" + section->key + "' list");
     return reader.error_count() == errors_before;
   }
   if (!reader.ExpectSequence(list, "rules")) return false;
@@ -195,15 +201,15 @@ bool ReadRuleFile(YamlReader& reader, const YAML::Node& root, std::vector<Rule>*
 }  // namespace
 
 std::shared_ptr<const RuleSet> RuleSet::Load(const std::vector<std::string>& files,
-                                             Diagnostics* diagnostics) {
+                                             Diagnostics* diagnostics,
+                                             const RuleFileSection* section) {
   auto set = std::make_shared<RuleSet>();
-  std::map<std::string, std::string> names, alert_names;
+  std::map<std::string, std::string> names;
   bool ok = true;
   for (const auto& file : files) {
     YamlReader reader(file, diagnostics);
     auto root = reader.LoadFile();
-    if (!root || !ReadRuleFile(reader, *root, &set->rules_, &names, &set->alerts_, &alert_names,
-                               diagnostics))
+    if (!root || !ReadRuleFile(reader, *root, section, &set->rules_, &names, diagnostics))
       ok = false;
   }
   if (!ok) return nullptr;
@@ -212,13 +218,13 @@ std::shared_ptr<const RuleSet> RuleSet::Load(const std::vector<std::string>& fil
 
 std::shared_ptr<const RuleSet> RuleSet::FromString(const std::string& yaml,
                                                    const std::string& name,
-                                                   Diagnostics* diagnostics) {
+                                                   Diagnostics* diagnostics,
+                                                   const RuleFileSection* section) {
   auto set = std::make_shared<RuleSet>();
-  std::map<std::string, std::string> names, alert_names;
+  std::map<std::string, std::string> names;
   YamlReader reader(name, diagnostics);
   auto root = reader.LoadString(yaml);
-  if (!root || !ReadRuleFile(reader, *root, &set->rules_, &names, &set->alerts_, &alert_names,
-                             diagnostics))
+  if (!root || !ReadRuleFile(reader, *root, section, &set->rules_, &names, diagnostics))
     return nullptr;
   return set;
 }

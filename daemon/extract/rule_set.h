@@ -7,6 +7,10 @@
 // ("status code 404" is refused by `reject_before: '\bstatus '`; RE2 has no
 // look-behind) and a `reject_after` pattern for what must not follow one.
 //
+// A rule file may also hold lists that are not extraction's: alert rules
+// (`alerts:`, rules/alerts.yaml) are alert/'s to read. Load() hands such a
+// list to the caller's RuleFileSection, so extract/ knows nothing of alerts.
+//
 // Immutable after Load(); shared as std::shared_ptr<const RuleSet>; all const
 // methods are thread-safe (RE2 objects are).
 //
@@ -18,14 +22,16 @@
 #pragma once
 
 #include <re2/re2.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "alert/alert_rule.h"
 #include "common/diagnostic.h"
+#include "common/yaml_reader.h"
 #include "extract/pattern_width.h"
 
 namespace errpulse {
@@ -76,19 +82,28 @@ struct Rule {
   }
 };
 
+// Another stage's top-level list in a rule file (`alerts:`). `read` gets the
+// list with the file's reader, before the file's `rules:`, so its diagnostics
+// carry the file's name and positions and fail the load like the rules' own.
+struct RuleFileSection {
+  std::string key;
+  std::function<void(YamlReader& reader, const YAML::Node& list)> read;
+};
+
 class RuleSet {
  public:
-  // Loads rule files in order. Rule names must be unique across files.
+  // Loads rule files in order. Rule names must be unique across files. A file
+  // holds `rules:`, `section`'s list, or both (without `section`: `rules:`).
   // Returns nullptr and appends `FILE:LINE:COL: message` diagnostics on error.
   static std::shared_ptr<const RuleSet> Load(const std::vector<std::string>& files,
-                                             Diagnostics* diagnostics);
+                                             Diagnostics* diagnostics,
+                                             const RuleFileSection* section = nullptr);
   static std::shared_ptr<const RuleSet> FromString(const std::string& yaml,
                                                    const std::string& name,
-                                                   Diagnostics* diagnostics);
+                                                   Diagnostics* diagnostics,
+                                                   const RuleFileSection* section = nullptr);
 
   const std::vector<Rule>& rules() const { return rules_; }
-  // Alert rules found under `alerts:` in the same files (rules/alerts.yaml).
-  const std::vector<AlertRule>& alerts() const { return alerts_; }
   // Index of the rule called `name`, or -1.
   int Find(const std::string& name) const;
   // Indices of every rule, in file order.
@@ -96,7 +111,6 @@ class RuleSet {
 
  private:
   std::vector<Rule> rules_;
-  std::vector<AlertRule> alerts_;
 };
 
 }  // namespace errpulse

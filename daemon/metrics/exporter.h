@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "classify/catalog.h"
-#include "engine/container_counts.h"
-#include "engine/source_counts.h"
+#include "count/container_counts.h"
+#include "count/source_counts.h"
 #include "tail/tail_stats.h"
 
 namespace errpulse {

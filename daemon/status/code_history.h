@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "classify/catalog.h"
-#include "engine/source_counts.h"
+#include "count/source_counts.h"
 
 namespace errpulse {
 

@@ -56,15 +56,17 @@ std::vector<AlertStatus> AlertsOf(const AlertDispatcher& alerting) {
 
 }  // namespace
 
-StatusPublisher::StatusPublisher(std::shared_ptr<const Setup> setup)
-    : setup_(std::move(setup)),
-      host_(HostName(setup_->config)),
+StatusPublisher::StatusPublisher(std::shared_ptr<const Catalog> catalog,
+                                 std::shared_ptr<const Config> config)
+    : catalog_(std::move(catalog)),
+      config_(std::move(config)),
+      host_(HostName(*config_)),
       history_(kSampleEveryMs, *std::max_element(std::begin(kDomainWindowsMs),
                                                  std::end(kDomainWindowsMs))) {}
 
 void StatusPublisher::Refresh(const StatusInputs& in, int64_t now_ms) {
-  const Config& config = setup_->config;
-  const CodeTotals now = TakeTotals(*setup_->catalog, in.counts, now_ms);
+  const Config& config = *config_;
+  const CodeTotals now = TakeTotals(*catalog_, in.counts, now_ms);
   if (!start_) start_ = now;
   history_.Offer(now);
 
@@ -90,7 +92,7 @@ void StatusPublisher::Refresh(const StatusInputs& in, int64_t now_ms) {
 }
 
 void StatusPublisher::AddCounts(const CodeTotals& now, StatusSnapshot* out) const {
-  const Catalog& catalog = *setup_->catalog;
+  const Catalog& catalog = *catalog_;
   for (int64_t window : kTopWindowsMs) {
     const CodeTotals* base = history_.Base(now.at_ms, window);
     RecentCodes recent = TopCodes(catalog, Subtract(now, *base), kTopCodes);

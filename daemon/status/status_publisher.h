@@ -5,7 +5,8 @@
 // immutable snapshot under a mutex; Latest() (any thread) takes a reference
 // to it. Nothing is done per line.
 //
-// Ownership: owned by the Pipeline; shares its Setup. Refresh() is not
+// Ownership: owned by the Pipeline; shares the catalog and config of its
+// Setup (passed in, so status/ sits below engine/). Refresh() is not
 // thread-safe (pipeline thread only); Latest() is.
 #pragma once
 
@@ -15,8 +16,9 @@
 #include <vector>
 
 #include "alert/dispatcher.h"
-#include "engine/setup.h"
-#include "engine/source_counts.h"
+#include "classify/catalog.h"
+#include "config/config.h"
+#include "count/source_counts.h"
 #include "status/code_history.h"
 #include "status/status_snapshot.h"
 #include "tail/tailer.h"
@@ -40,7 +42,8 @@ class StatusPublisher {
   static constexpr int64_t kDomainWindowsMs[] = {60'000, 5 * 60'000, 15 * 60'000};
   static constexpr size_t kTopCodes = 10;
 
-  explicit StatusPublisher(std::shared_ptr<const Setup> setup);
+  // `config`: the sources, host and paths shown (the Setup's own, shared).
+  StatusPublisher(std::shared_ptr<const Catalog> catalog, std::shared_ptr<const Config> config);
 
   // Pipeline thread: takes a new snapshot at wall-clock `now_ms`.
   void Refresh(const StatusInputs& in, int64_t now_ms);
@@ -54,7 +57,8 @@ class StatusPublisher {
  private:
   void AddCounts(const CodeTotals& now, StatusSnapshot* out) const;
 
-  std::shared_ptr<const Setup> setup_;
+  std::shared_ptr<const Catalog> catalog_;
+  std::shared_ptr<const Config> config_;
   std::string host_;
   CodeHistory history_;
   std::optional<CodeTotals> start_;  // the totals at the first Refresh()

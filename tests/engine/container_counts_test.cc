@@ -2,7 +2,7 @@
 // and restored from the state file to the same values.
 #include <gtest/gtest.h>
 
-#include "engine/container_counts.h"
+#include "count/container_counts.h"
 #include "engine/counts_state.h"
 
 namespace errpulse {

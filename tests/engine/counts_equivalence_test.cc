@@ -97,13 +97,7 @@ SourceCounts CountReference(const Reference& reference, const Catalog& catalog,
                             int max_unknown) {
   SourceCounts counts(catalog.size(), max_unknown);
   counts.lines = reference.lines;
-  for (const Found& found : reference.found) {
-    if (found.code == 0) {
-      ++counts.successes;
-    } else {
-      counts.RecordError(catalog, found.code);
-    }
-  }
+  for (const Found& found : reference.found) counts.Record(catalog, found.code);
   return counts;
 }
 
@@ -158,8 +152,10 @@ SplitResult CountInChunksSplit(const Shipped& shipped, std::string_view text, si
   EXPECT_TRUE(counter.splitting());
   ForEachChunk(text, chunk_bytes, [&](size_t offset, std::string_view chunk) {
     counter.CountChunk(*shipped.scanner, *shipped.catalog, chunk, &result.counts,
-                       [&](const Match& match) {
+                       [&](const Match& match, const CatalogEntry* entry) {
                          EXPECT_EQ(match.line.data(), chunk.data() + match.line_offset);
+                         // The entry counting found is the one alerting gets.
+                         EXPECT_EQ(entry, match.code ? shipped.catalog->Find(match.code) : nullptr);
                          result.found.push_back(FoundAt(offset + match.line_offset, match));
                        });
   });

@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "engine/setup.h"
 #include "status/status_publisher.h"
 #include "support/test_support.h"
 
@@ -23,9 +24,13 @@ struct Fixture {
     tailer = std::make_unique<Tailer>(io, setup->config, [](size_t, std::string_view, const ChunkMeta&) {},
                                       [] {});
   }
+  StatusPublisher Publisher() const {
+    return StatusPublisher(setup->catalog, std::shared_ptr<const Config>(setup, &setup->config));
+  }
   StatusInputs Inputs(const AlertDispatcher* alerting = nullptr) {
     return {counts, *tailer, alerting, 0, false};
   }
+  const CatalogEntry* Entry(int64_t code) const { return setup->catalog->Find(code); }
   void Errors(size_t source, int64_t code, int n) {
     for (int i = 0; i < n; ++i) counts[source].RecordError(*setup->catalog, code);
   }
@@ -38,14 +43,14 @@ struct Fixture {
 
 TEST(StatusPublisher, NothingBeforeTheFirstRefresh) {
   Fixture f;
-  StatusPublisher publisher(f.setup);
+  StatusPublisher publisher = f.Publisher();
   EXPECT_EQ(publisher.Latest(), nullptr);
 }
 
 TEST(StatusPublisher, RecentWindowsSinceStartAndTotals) {
   Fixture f;
   f.Errors(0, 60007, 1000);  // restored from the state file: all time, not recent
-  StatusPublisher publisher(f.setup);
+  StatusPublisher publisher = f.Publisher();
   const int64_t t0 = 1'800'000'000'000;
   // One refresh a second for 20 minutes; 60007 at 1 a second on rest, -1101
   // at 1 every 10 s on sdk during the last 2 minutes only.
@@ -99,13 +104,13 @@ TEST(StatusPublisher, AlertsFiringFirstWithTheirLabels) {
   const int64_t t0 = 1'800'000'000'000;
   Match match;
   match.code = 60007;
-  for (int i = 0; i < 60; ++i) alerting.Observe("rest", match, t0);
+  for (int i = 0; i < 60; ++i) alerting.Observe("rest", match, f.Entry(match.code), t0);
   alerting.Tick(t0);            // RestApiRateLimited: pending
   alerting.Tick(t0 + 31'000);   // for: 30s -> firing
   match.code = 60011;
-  for (int i = 0; i < 60; ++i) alerting.Observe("rest", match, t0 + 31'000);
+  for (int i = 0; i < 60; ++i) alerting.Observe("rest", match, f.Entry(match.code), t0 + 31'000);
   alerting.Tick(t0 + 32'000);   // SdkAppIdRateLimited: pending
-  StatusPublisher publisher(f.setup);
+  StatusPublisher publisher = f.Publisher();
   publisher.Refresh(f.Inputs(&alerting), t0 + 32'000);
   const auto snapshot = publisher.Latest();
   // Also RateLimitSurge (120 rate-limit errors) goes pending.

@@ -8,8 +8,8 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_corpus.h"
+#include "count/source_counts.h"
 #include "engine/counting.h"
-#include "engine/source_counts.h"
 
 namespace errpulse::bench {
 namespace {

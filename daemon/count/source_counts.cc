@@ -1,4 +1,4 @@
-#include "engine/source_counts.h"
+#include "count/source_counts.h"
 
 namespace errpulse {
 

@@ -31,20 +31,32 @@ struct SourceCounts {
     unknown.reserve(static_cast<size_t>(max_unknown_codes));
   }
 
-  // Records one error line with `code` (never 0). No allocation: the unknown
-  // table was reserved up front.
-  void RecordError(const Catalog& catalog, int64_t code) {
+  // Records one matched line: a success (code 0) or an error. Returns the
+  // catalog's entry for an error's code (nullptr: a success, or a code the
+  // catalog does not list), so what classifies the match next (the alert
+  // engine) needs no second catalog lookup.
+  const CatalogEntry* Record(const Catalog& catalog, int64_t code) {
+    if (code == 0) {
+      ++successes;
+      return nullptr;
+    }
+    return RecordError(catalog, code);
+  }
+
+  // Records one error line with `code` (never 0); returns its catalog entry
+  // or nullptr. No allocation: the unknown table was reserved up front.
+  const CatalogEntry* RecordError(const Catalog& catalog, int64_t code) {
     ++errors;
     const int index = catalog.IndexOf(code);
     if (index >= 0) {
       ++by_entry[index];
-      return;
+      return &catalog.entries()[index];
     }
     ++unknown_total;
     for (auto& [known, count] : unknown) {
       if (known == code) {
         ++count;
-        return;
+        return nullptr;
       }
     }
     if (unknown.size() < static_cast<size_t>(max_unknown)) {
@@ -52,6 +64,7 @@ struct SourceCounts {
     } else {
       ++other[RangeDomainIndex(code)];
     }
+    return nullptr;
   }
 
   uint64_t lines = 0;

@@ -1,4 +1,4 @@
-#include "engine/container_counts.h"
+#include "count/container_counts.h"
 
 namespace errpulse {
 
