@@ -47,6 +47,8 @@ function(errpulse_stage name)
 endfunction()
 
 errpulse_stage(common LIBS yaml-cpp)
+# The systemd journal read through sd-journal (the lower half of a journal source).
+errpulse_stage(journal LIBS PkgConfig::SYSTEMD)
 errpulse_stage(classify DEPS common LIBS yaml-cpp)
 errpulse_stage(extract DEPS common LIBS PkgConfig::RE2 yaml-cpp)
 errpulse_stage(notify DEPS common

@@ -26,7 +26,8 @@ packages=(ca-certificates git cmake ninja-build g++ pkg-config
           libgtest-dev libgmock-dev)
 if [ "$mode" = test ]; then
   packages+=(prometheus prometheus-alertmanager python3 python3-zstandard curl openssl apache2-utils logrotate gzip
-             clang libclang-rt-14-dev chromium dpkg-dev file debootstrap systemd-container bindfs)
+             clang libclang-rt-14-dev chromium dpkg-dev file debootstrap systemd-container bindfs
+             systemd-journal-remote)
 fi
 
 missing=()
