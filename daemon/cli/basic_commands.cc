@@ -134,6 +134,7 @@ int UsageCommand(int status) {
                                             print the catalog entry of each code
   errpulsed replay [--config FILE] [--source NAME] [--format F] [--json] LOGFILE...
                                             run the engine over log files and print what it counted
+                                            (- : standard input, e.g. journalctl -o cat | ... replay -)
   errpulsed demo [--listen HOST:PORT]       run on generated SDK and REST logs (default 127.0.0.1:9464)
   errpulsed --version
 )";

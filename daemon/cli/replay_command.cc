@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstring>
@@ -104,7 +105,11 @@ int ReplayCommand(const Args& raw) {
   const std::string format_name = TakeOption(&args, "format").value_or("");
   if (!RejectUnknownOptions(args, "replay")) return 2;
   if (args.empty()) {
-    std::cerr << "errpulsed replay: give one or more log files\n";
+    std::cerr << "errpulsed replay: give one or more log files (- for standard input)\n";
+    return 2;
+  }
+  if (std::count(args.begin(), args.end(), "-") > 1) {
+    std::cerr << "errpulsed replay: standard input (-) can be read only once\n";
     return 2;
   }
   auto setup = LoadSetup(config, /*defaults_ok=*/true);
@@ -160,7 +165,8 @@ int ReplayCommand(const Args& raw) {
   uint64_t total_bytes = 0;
   for (const auto& path : args) {
     struct stat st;
-    if (::stat(path.c_str(), &st) == 0) total_bytes += static_cast<uint64_t>(st.st_size);
+    if (path != "-" && ::stat(path.c_str(), &st) == 0)
+      total_bytes += static_cast<uint64_t>(st.st_size);
   }
   const bool show_progress = ::isatty(STDERR_FILENO) && total_bytes > (64u << 20);
   auto last_progress = std::chrono::steady_clock::now();
@@ -182,15 +188,17 @@ int ReplayCommand(const Args& raw) {
   };
   for (const auto& path : args) {
     std::string error;
-    const std::string readable = Readable(path, &buffered, &error);
+    const std::string shown = path == "-" ? "standard input" : path;
+    // "-": standard input, buffered like any pipe (Readable()).
+    const std::string readable = Readable(path == "-" ? "/dev/stdin" : path, &buffered, &error);
     if (readable.empty()) {
-      std::cerr << "errpulsed replay: " << path << ": " << error << "\n";
+      std::cerr << "errpulsed replay: " << shown << ": " << error << "\n";
       status = 1;
       continue;
     }
     FileTailer file(readable, 0, static_cast<size_t>(setup->config.max_line_bytes), format);
     if (int err = file.Open(/*at_end=*/false); err != 0) {
-      std::cerr << "errpulsed replay: " << path << ": " << std::strerror(err) << "\n";
+      std::cerr << "errpulsed replay: " << shown << ": " << std::strerror(err) << "\n";
       status = 1;
       continue;
     }
@@ -202,7 +210,7 @@ int ReplayCommand(const Args& raw) {
       progress(false);
     }
     if (rs == FileTailer::ReadStatus::kError) {
-      std::cerr << "errpulsed replay: " << path << ": read error: " << std::strerror(errno) << "\n";
+      std::cerr << "errpulsed replay: " << shown << ": read error: " << std::strerror(errno) << "\n";
       status = 1;
     }
     file.FlushPartial(&buffers, sink, &stats);

@@ -245,6 +245,32 @@ TEST(ReplayCommandTest, JsonOnRestSample) {
   EXPECT_EQ(sum, j["errors"].get<uint64_t>());
 }
 
+// "-" reads standard input, from a pipe (journalctl -o cat | errpulsed
+// replay -) or a redirect, and counts exactly what the file gives.
+TEST(ReplayCommandTest, DashReadsStandardInputLikeTheFile) {
+  const std::string sample = ept::SourcePath("data/samples/app-server-rest.log");
+  const auto from_file = ept::RunCommand({ept::ErrpulsedPath(), "replay", "--json", sample});
+  ASSERT_EQ(from_file.status, 0) << from_file.err;
+  const auto want = nlohmann::json::parse(from_file.out);
+  for (const std::string& shell : {"cat '" + sample + "' | '" + ept::ErrpulsedPath() +
+                                       "' replay --json -",
+                                   "'" + ept::ErrpulsedPath() + "' replay --json - < '" + sample +
+                                       "'"}) {
+    const auto r = ept::RunCommand({"/bin/sh", "-c", shell});
+    ASSERT_EQ(r.status, 0) << shell << "\n" << r.err;
+    const auto got = nlohmann::json::parse(r.out);
+    for (const char* field : {"lines", "errors", "successes", "unknown", "bytes", "by_code"})
+      EXPECT_EQ(got[field], want[field]) << shell << ": " << field;
+    ASSERT_EQ(got["files"].size(), 1u);
+    EXPECT_EQ(got["files"][0]["path"], "-");
+  }
+  const auto twice = ept::RunCommand(
+      {"/bin/sh", "-c", "'" + ept::ErrpulsedPath() + "' replay - - < '" + sample + "'"});
+  EXPECT_EQ(twice.status, 2);
+  EXPECT_NE(twice.err.find("standard input (-) can be read only once"), std::string::npos)
+      << twice.err;
+}
+
 TEST(VersionCommandTest, PrintsName) {
   const auto r = ept::RunCommand({ept::ErrpulsedPath(), "--version"});
   EXPECT_EQ(r.status, 0);
