@@ -312,7 +312,7 @@ void Tailer::ScheduleDrain(bool now) {
   if (wait <= round_ms_ / 5) wait = 0;
   // The next inotify tick (at most a round away) runs it, or arms this timer
   // when it finds the directories quiet.
-  if (wait > 0 && inotify_ticking_) return;
+  if (wait > 0 && InotifyTicking()) return;
   if (drain_scheduled_) {
     if (wait > 0) return;
     // A backlog (or a round already due) while a later round is armed: now.

@@ -243,10 +243,6 @@ class Tailer {
   // not posted (one scheduler round trip less per read round).
   bool in_tick_ = false;
   bool drain_in_tick_ = false;
-  // Events are read by InotifyTick() once per round (the descriptor is out
-  // of the reactor): a round due later waits for a tick instead of arming a
-  // timer of its own, whose wake-up would come a moment off the tick's.
-  bool inotify_ticking_ = false;
   boost::asio::steady_timer drain_timer_;
   std::set<std::string> warned_;  // paths we already logged an open failure for
   std::vector<std::deque<Fingerprint>> known_;  // per source, see KnownFiles()
@@ -258,6 +254,11 @@ class Tailer {
   bool inotify_failed_ = false;  // reading events failed: only the polls are left
   std::unique_ptr<boost::asio::posix::stream_descriptor> inotify_;
   boost::asio::steady_timer inotify_tick_;  // armed while events keep coming
+  // Events are read by InotifyTick() once per round: the descriptor is out of
+  // the reactor (released, not failed). A round due later then waits for a
+  // tick instead of arming a timer of its own, whose wake-up would come a
+  // moment off the tick's.
+  bool InotifyTicking() const { return inotify_ && !inotify_failed_ && !inotify_->is_open(); }
   std::vector<char> inotify_buffer_;
   // A watched directory: its inotify watch, the directory the path named
   // when it was added, and whether its filesystem reports every change.

@@ -144,7 +144,6 @@ void Tailer::ReadInotify() {
         // descriptor leaves the reactor meanwhile: registered (edge-
         // triggered), every event would still wake the thread.
         inotify_->release();
-        inotify_ticking_ = true;
         ArmInotifyTick();
       });
 }
@@ -159,7 +158,6 @@ void Tailer::ArmInotifyTick() {
 void Tailer::InotifyFailed(const std::string& why) {
   spdlog::warn("{}; stat()ing every file every {} ms", why, config_.poll_interval_ms);
   inotify_failed_ = true;
-  inotify_ticking_ = false;
   WantQuickPoll();
   ScheduleDrain();  // what waited for a tick
 }
@@ -198,7 +196,6 @@ void Tailer::InotifyTick() {
   in_tick_ = false;
   if (!got_events) {
     // Quiet: back in the reactor, wait for the next event.
-    inotify_ticking_ = false;
     boost::system::error_code ec;
     inotify_->assign(inotify_fd_, ec);
     if (ec) return InotifyFailed("watching inotify failed: " + ec.message());

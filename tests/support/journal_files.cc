@@ -107,11 +107,6 @@ std::string JournalRemotePath() {
   return "";
 }
 
-bool RunningUnderCi() {
-  const char* ci = std::getenv("CI");
-  return ci && (std::strcmp(ci, "true") == 0 || std::strcmp(ci, "1") == 0);
-}
-
 std::string WriteJournalFile(const std::string& path,
                              const std::vector<JournalTestEntry>& entries) {
   LiveJournalFile writer(path);

@@ -30,6 +30,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/test_support.h"
+
 namespace errpulse::testing {
 
 // The boot every test entry claims (any 128-bit id in hex).
@@ -65,9 +67,6 @@ std::string ToJournalExport(const std::vector<JournalTestEntry>& entries);
 
 // The systemd-journal-remote binary; "" when not installed.
 std::string JournalRemotePath();
-// Whether the tests run under CI (CI=true), where a missing tool is a
-// failure rather than a reason to skip.
-bool RunningUnderCi();
 
 // Writes `entries` into a new journal file `path` (its name must end in
 // ".journal") with one run of systemd-journal-remote. Returns "" or what

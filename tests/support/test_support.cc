@@ -94,6 +94,11 @@ int WaitStatus(pid_t pid) {
 
 }  // namespace
 
+bool RunningUnderCi() {
+  const char* ci = std::getenv("CI");
+  return ci && (std::strcmp(ci, "true") == 0 || std::strcmp(ci, "1") == 0);
+}
+
 CommandResult RunCommand(const std::vector<std::string>& argv) {
   TempDir dir;
   pid_t pid = Spawn(argv, dir.File("out"), dir.File("err"));

@@ -42,6 +42,10 @@ struct CommandResult {
 };
 CommandResult RunCommand(const std::vector<std::string>& argv);
 
+// Whether the tests run under CI (CI=true or 1), where a missing tool or
+// privilege is a failure rather than a reason to skip.
+bool RunningUnderCi();
+
 // A port on 127.0.0.1 that was free a moment ago (bind to 0, read, close).
 int FreePort();
 
