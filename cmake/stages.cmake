@@ -47,6 +47,8 @@ function(errpulse_stage name)
 endfunction()
 
 errpulse_stage(common LIBS yaml-cpp)
+# The seam every kind of input sits behind (LogSource, chunks, checkpoints).
+errpulse_stage(source DEPS common)
 # The systemd journal read through sd-journal (the lower half of a journal source).
 errpulse_stage(journal LIBS PkgConfig::SYSTEMD)
 errpulse_stage(classify DEPS common LIBS yaml-cpp)
@@ -57,18 +59,18 @@ errpulse_stage(notify DEPS common
 errpulse_stage(alert DEPS classify common extract notify
   LIBS yaml-cpp nlohmann_json::nlohmann_json)
 errpulse_stage(config DEPS alert common LIBS yaml-cpp)
-errpulse_stage(tail DEPS common config
+errpulse_stage(tail DEPS common config source
   LIBS Boost::system spdlog::spdlog ZLIB::ZLIB PkgConfig::ZSTD)
 # The counts engine/ keeps and metrics/ and status/ read.
-errpulse_stage(count DEPS classify tail)
-errpulse_stage(state DEPS alert tail LIBS nlohmann_json::nlohmann_json)
-errpulse_stage(metrics DEPS classify count tail LIBS prometheus-cpp::core)
+errpulse_stage(count DEPS classify source)
+errpulse_stage(state DEPS alert source LIBS nlohmann_json::nlohmann_json)
+errpulse_stage(metrics DEPS classify count source LIBS prometheus-cpp::core)
 errpulse_stage(http DEPS common
   LIBS Boost::system OpenSSL::SSL OpenSSL::Crypto PkgConfig::LIBXCRYPT yaml-cpp spdlog::spdlog
        Threads::Threads)
-errpulse_stage(status DEPS alert classify common config count http tail
+errpulse_stage(status DEPS alert classify common config count http source
   LIBS nlohmann_json::nlohmann_json)
-errpulse_stage(engine DEPS alert classify common config count extract metrics state status tail
+errpulse_stage(engine DEPS alert classify common config count extract metrics source state status tail
   LIBS Boost::system yaml-cpp spdlog::spdlog Threads::Threads)
 errpulse_stage(service DEPS engine status LIBS PkgConfig::SYSTEMD Boost::system spdlog::spdlog)
 errpulse_stage(cli DEPS alert common count engine http metrics service status tail

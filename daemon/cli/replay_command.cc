@@ -47,7 +47,7 @@ std::map<std::string, uint64_t> ByCode(const Catalog& catalog, const SourceCount
 
 std::string FormatTime(int64_t ms) { return FormatUtc(ms, /*with_millis=*/false); }
 
-uint64_t DecodeErrors(const TailStats& stats) {
+uint64_t DecodeErrors(const SourceStats& stats) {
   uint64_t total = 0;
   for (uint64_t n : stats.decode_errors) total += n;
   return total;
@@ -142,7 +142,7 @@ int ReplayCommand(const Args& raw) {
   std::vector<int> buffered;  // in-memory copies of pipes (Readable())
   const Catalog& catalog = *setup->catalog;
   SourceCounts counts(catalog.size(), setup->config.max_unknown_codes);
-  TailStats stats;
+  SourceStats stats;
   ReadBuffers buffers;
   buffers.raw.resize(static_cast<size_t>(setup->config.max_line_bytes) + (1 << 20));
   const bool alerts = !setup->alerts.empty() && !no_alerts;

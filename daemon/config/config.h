@@ -25,7 +25,7 @@ struct SourceConfig {
   // How files' bytes become lines (tail/log_format.h); auto decides per file.
   LogFormat format = LogFormat::kAuto;
   // Container logs: count per (namespace, pod, container) too, from each
-  // file's name (tail/container_labels.h).
+  // file's name (source/container_labels.h).
   bool kubernetes_labels = false;
   // Names of the extraction rules that apply; empty means all of them.
   std::vector<std::string> rules;

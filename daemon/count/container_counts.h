@@ -1,5 +1,5 @@
 // ContainerCounts: a source's counts per Kubernetes container (namespace,
-// pod, container from the log file's name, see tail/container_labels.h), for
+// pod, container from the log file's name, see source/container_labels.h), for
 // sources with `kubernetes_labels: true`, so a per-pod dashboard needs no
 // relabelling. They are exported as their own families
 // (errpulse_container_lines_total, errpulse_container_errors_total) beside
@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "tail/container_labels.h"
+#include "source/container_labels.h"
 
 namespace errpulse {
 

@@ -9,6 +9,7 @@
 #include "common/time_format.h"
 #include "engine/counting.h"
 #include "engine/counts_state.h"
+#include "engine/log_sources.h"
 
 namespace errpulse {
 namespace {
@@ -30,12 +31,12 @@ Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> set
                   ContainerCounts(static_cast<size_t>(setup_->config.max_containers))),
       split_counter_(static_cast<int>(setup_->config.scan_threads)),
       exporter_(setup_->catalog, SourceNames(setup_->config)),
-      tailer_(
+      sources_(MakeLogSources(
           io, setup_->config,
           [this](size_t source, std::string_view lines, const ChunkMeta& meta) {
             OnChunk(source, lines, meta);
           },
-          [this] { OnRoundDone(); }),
+          [this] { OnRoundDone(); })),
       store_(setup_->config.state_dir),
       commit_timer_(io),
       sync_timer_(io),
@@ -78,7 +79,7 @@ std::string Pipeline::Start(const Snapshot* handed_over) {
   std::vector<SourceStart> starts = Restore(handed_over);
   // The restored values were committed by the last run.
   PublishCommitted(/*changed_only=*/false, LookAtSources());
-  tailer_.Start(starts);
+  sources_.Start(starts);
   committed_signature_ = ChangeSignature();
   // Records the files as opened now (start_at: end offsets), and gives the
   // journal a fresh state file to continue.
@@ -119,7 +120,7 @@ std::vector<SourceStart> Pipeline::Restore(const Snapshot* handed_over) {
   const size_t sources = snapshot.sources.size(), alerts = snapshot.alerts.size();
   std::vector<SourceStart> resumed = ResumeFrom(std::move(snapshot));
   size_t files = 0;
-  for (const auto& start : resumed) files += start.files.size();
+  for (const auto& start : resumed) files += start.checkpoint.files.size();
   spdlog::info("restored state from {}: {} source(s), {} file(s), {} alert instance(s)",
                store_.path(), sources, files, alerts);
   return resumed;
@@ -140,10 +141,10 @@ std::vector<SourceStart> Pipeline::ResumeFrom(Snapshot snapshot) {
     }
     RestoreCounts(*setup_->catalog, saved, &counts_[s]);
     RestoreContainers(saved, &containers_[s]);
-    tailer_.RestoreStats(s, saved.tail);
+    sources_.For(s).RestoreStats(s, saved.tail);
     starts[s].mode = SourceStart::Mode::kResume;
-    starts[s].files = std::move(saved.files);
-    starts[s].known = std::move(saved.known);
+    starts[s].checkpoint.files = std::move(saved.files);
+    starts[s].checkpoint.known = std::move(saved.known);
     starts[s].committed_at_ms = snapshot.written_at_ms;
   }
   if (alerting_) alerting_->Import(snapshot.alerts);
@@ -152,7 +153,7 @@ std::vector<SourceStart> Pipeline::ResumeFrom(Snapshot snapshot) {
 
 Snapshot Pipeline::Stop() {
   ready_ = false;
-  tailer_.Stop();
+  sources_.Stop();
   commit_timer_.cancel();
   sync_timer_.cancel();
   evaluation_timer_.cancel();
@@ -169,8 +170,9 @@ Snapshot Pipeline::Stop() {
 Pipeline::Summary Pipeline::Summarize() const {
   Summary summary;
   for (size_t s = 0; s < counts_.size(); ++s) {
-    summary.files_open += tailer_.stats()[s].files_open;
-    summary.lag_bytes += tailer_.stats()[s].lag_bytes;
+    const SourceStats& stats = sources_.For(s).Stats(s);
+    summary.files_open += stats.files_open;
+    summary.lag_bytes += stats.lag_bytes;
     summary.lines += counts_[s].lines;
     summary.errors += counts_[s].errors;
   }
@@ -257,8 +259,8 @@ void Pipeline::OnChunk(size_t source, std::string_view lines, const ChunkMeta& m
 
 namespace {
 
-// The sum of a source's tail counters (not the gauges): each only grows.
-uint64_t TailCounterSum(const TailStats& t) {
+// The sum of a source's counters (not the gauges): each only grows.
+uint64_t CounterSum(const SourceStats& t) {
   uint64_t sum = t.bytes_read + t.read_errors + t.lines_cut + t.rotations + t.truncations +
                  t.files_lost + t.encrypted_blocks + t.seq_gaps;
   for (uint64_t n : t.decode_errors) sum += n;
@@ -270,15 +272,15 @@ uint64_t TailCounterSum(const TailStats& t) {
 uint64_t Pipeline::ChangeSignature() const {
   // Every committed quantity only grows, except offsets after a truncation,
   // which also bumps `truncations`: the sum changes whenever anything does.
-  uint64_t signature = tailer_.generation() + (alerting_ ? alerting_->generation() : 0);
+  uint64_t signature = sources_.generation() + (alerting_ ? alerting_->generation() : 0);
   for (size_t s = 0; s < counts_.size(); ++s)
-    signature += counts_[s].lines + TailCounterSum(tailer_.stats()[s]);
+    signature += counts_[s].lines + CounterSum(sources_.For(s).Stats(s));
   return signature;
 }
 
 void Pipeline::OnRoundDone() {
   for (size_t s = 0; s < counts_.size(); ++s)
-    exporter_.PublishTailGauges(s, tailer_.stats()[s]);
+    exporter_.PublishSourceGauges(s, sources_.For(s).Stats(s));
   // New errors: evaluate now rather than at the next tick, so a page leaves
   // within a read round of the surge (at most every 100 ms).
   if (alert_events_pending_ &&
@@ -304,21 +306,18 @@ void Pipeline::OnRoundDone() {
 std::vector<Pipeline::SourceLook> Pipeline::LookAtSources() const {
   std::vector<SourceLook> looks(counts_.size());
   for (size_t s = 0; s < counts_.size(); ++s) {
-    looks[s].tail = CommittedTail(s);
-    looks[s].signature = SourceSignature(s, looks[s].tail);
+    looks[s].stats = CommittedStats(s);
+    looks[s].signature = SourceSignature(s, looks[s].stats);
   }
   return looks;
 }
 
-uint64_t Pipeline::SourceSignature(size_t s, const TailStats& t) const {
+uint64_t Pipeline::SourceSignature(size_t s, const SourceStats& t) const {
   // Every quantity here only grows (offsets reset by a truncation bump
   // `truncations`), so the sum moves whenever one of them does.
   const SourceCounts& c = counts_[s];
-  uint64_t signature = tailer_.generation() + c.lines + c.errors + c.successes +
-                       c.unknown_total + TailCounterSum(t);
-  const auto& known = tailer_.KnownFiles(s);
-  signature += known.size() + (known.empty() ? 0 : known.back().hash);
-  return signature;
+  return sources_.generation() + c.lines + c.errors + c.successes + c.unknown_total +
+         CounterSum(t) + sources_.For(s).CheckpointSignature(s);
 }
 
 Snapshot Pipeline::TakeSnapshot(bool incremental, const std::vector<SourceLook>& looks) const {
@@ -337,12 +336,13 @@ Snapshot Pipeline::TakeSnapshot(bool incremental, const std::vector<SourceLook>&
     SaveCounts(*setup_->catalog, counts_[s], &state,
                incremental ? &committed_counts_[s] : nullptr);
     SaveContainers(containers_[s], &state);
-    state.tail = looks[s].tail;
+    state.tail = looks[s].stats;
     // While no file was opened, retired or let go, only files that moved.
-    state.files_partial = incremental && tailer_.generation() == committed_generation_;
-    state.files = tailer_.Records(s, state.files_partial);
-    const auto& known = tailer_.KnownFiles(s);
-    state.known.assign(known.begin(), known.end());
+    SourceCheckpoint checkpoint = sources_.For(s).TakeCheckpoint(
+        s, /*only_changed=*/incremental && sources_.generation() == committed_generation_);
+    state.files_partial = checkpoint.files_partial;
+    state.files = std::move(checkpoint.files);
+    state.known = std::move(checkpoint.known);
     snapshot.sources.push_back(std::move(state));
   }
   if (alerting_) {
@@ -373,9 +373,9 @@ Snapshot Pipeline::Commit(CommitKind kind) {
       if (had && committed_sources_[s] == looks[s].signature) continue;  // a stub
       committed_sources_[s] = looks[s].signature;
       committed_counts_[s] = counts_[s];
-      tailer_.MarkCommitted(s);
+      sources_.For(s).MarkCommitted(s);
     }
-    committed_generation_ = tailer_.generation();
+    committed_generation_ = sources_.generation();
     if (alerting_) alerting_->MarkCommitted(alert_clock);
     if (kind == CommitKind::kFull) last_sync_ = last_commit_;
   }
@@ -447,10 +447,11 @@ void Pipeline::SyncState() {
   sync_failing_ = !error.empty();
 }
 
-TailStats Pipeline::CommittedTail(size_t source) const {
-  TailStats tail = tailer_.stats()[source];
-  tail.bytes_read -= tailer_.PendingBytes(source);  // read again after a restart
-  return tail;
+SourceStats Pipeline::CommittedStats(size_t source) const {
+  const LogSource& reader = sources_.For(source);
+  SourceStats stats = reader.Stats(source);
+  stats.bytes_read -= reader.PendingBytes(source);  // read again after a restart
+  return stats;
 }
 
 void Pipeline::PublishCommitted(bool changed_only, const std::vector<SourceLook>& looks) {
@@ -460,8 +461,8 @@ void Pipeline::PublishCommitted(bool changed_only, const std::vector<SourceLook>
     published_sources_[s] = looks[s].signature;
     exporter_.Publish(s, counts_[s]);
     if (!containers_[s].tallies().empty()) exporter_.PublishContainers(s, containers_[s]);
-    exporter_.PublishTailCounters(s, looks[s].tail);
-    exporter_.PublishTailGauges(s, tailer_.stats()[s]);
+    exporter_.PublishSourceCounters(s, looks[s].stats);
+    exporter_.PublishSourceGauges(s, sources_.For(s).Stats(s));
   }
 }
 
@@ -483,7 +484,7 @@ void Pipeline::RefreshStatus() {
   if (signature == status_signature_ && now - status_refreshed_ms_ < 5'000) return;
   status_signature_ = signature;
   status_refreshed_ms_ = now;
-  status_.Refresh({counts_, tailer_, alerting_.get(), last_commit_wall_ms_, commit_failing_},
+  status_.Refresh({counts_, sources_, alerting_.get(), last_commit_wall_ms_, commit_failing_},
                   now);
 }
 

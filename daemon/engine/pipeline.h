@@ -1,5 +1,6 @@
 // Pipeline: the running daemon's data path, wired together:
-//   Tailer (files -> chunks) -> CountChunk (extract + classify + count)
+//   LogSources (files, the journal -> chunks; source/log_source.h)
+//   -> CountChunk (extract + classify + count)
 //   -> SourceCounts -> commit (StateStore) -> Exporter (Prometheus counters).
 //
 // Commit, then expose: counts and file offsets are taken together on this
@@ -13,7 +14,7 @@
 // hands its last snapshot to the new one, which resumes from it exactly as a
 // restart resumes from the state file, without the round trip through disk.
 //
-// Ownership: owns the counts, the exporter, the tailer and the state store;
+// Ownership: owns the counts, the exporter, the sources and the state store;
 // shares the Setup. Everything but exporter().Scrape(), AlertsJson(), Status()
 // and ready() runs on the io_context's one thread.
 #pragma once
@@ -35,7 +36,8 @@
 #include "metrics/exporter.h"
 #include "state/state_store.h"
 #include "status/status_publisher.h"
-#include "tail/tailer.h"
+#include "source/chunk.h"
+#include "source/source_set.h"
 
 namespace errpulse {
 
@@ -43,7 +45,7 @@ class Pipeline {
  public:
   Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> setup);
 
-  // Opens the state and starts following files, resuming from `handed_over`
+  // Opens the state and starts the sources, resuming from `handed_over`
   // (a reload) or else from the state file. Returns an error message (e.g.
   // the state directory is unusable), or "".
   std::string Start(const Snapshot* handed_over = nullptr);
@@ -76,11 +78,11 @@ class Pipeline {
  private:
   std::vector<SourceStart> Restore(const Snapshot* handed_over);
   std::vector<SourceStart> ResumeFrom(Snapshot snapshot);
-  // Per source, what a commit looks at: its tail counters as committed
-  // (CommittedTail) and SourceSignature(), taken once per commit (each walks
+  // Per source, what a commit looks at: its counters as committed
+  // (CommittedStats) and SourceSignature(), taken once per commit (each walks
   // the source's files).
   struct SourceLook {
-    TailStats tail;
+    SourceStats stats;
     uint64_t signature = 0;
   };
   std::vector<SourceLook> LookAtSources() const;
@@ -89,9 +91,9 @@ class Pipeline {
   // journal keeps the rest); else complete, as a state file needs.
   Snapshot TakeSnapshot(bool incremental, const std::vector<SourceLook>& looks) const;
   // Moves whenever anything committed of source `s` changes: its counts,
-  // tail counters (`tail`, as committed), files (opened, read, let go) or
-  // known rotations.
-  uint64_t SourceSignature(size_t source, const TailStats& tail) const;
+  // counters (`stats`, as committed) or checkpoint (files opened, read, let
+  // go; known rotations; a journal cursor).
+  uint64_t SourceSignature(size_t source, const SourceStats& stats) const;
   void OnChunk(size_t source, std::string_view lines, const ChunkMeta& meta);
   void OnRoundDone();
   // kAppend: the changes to the journal (safe against a process crash);
@@ -109,8 +111,8 @@ class Pipeline {
   void ScheduleEvaluation();
   void EvaluateAlerts();
   uint64_t ChangeSignature() const;
-  // The tail counters as committed: bytes of an unfinished line are left out.
-  TailStats CommittedTail(size_t source) const;
+  // The source's counters as committed: bytes of an unfinished line are left out.
+  SourceStats CommittedStats(size_t source) const;
 
   boost::asio::io_context& io_;
   std::shared_ptr<const Setup> setup_;
@@ -118,7 +120,7 @@ class Pipeline {
   std::vector<ContainerCounts> containers_;  // per source; used by kubernetes_labels sources
   SplitCounter split_counter_;  // matches big chunks on two threads
   Exporter exporter_;
-  Tailer tailer_;
+  SourceSet sources_;
   StateStore store_;
   boost::asio::steady_timer commit_timer_;
   bool commit_scheduled_ = false;
@@ -127,7 +129,7 @@ class Pipeline {
   bool commit_failing_ = false;
   // Per source, SourceSignature() at the last commit and at the last publish.
   std::vector<uint64_t> committed_sources_, published_sources_;
-  uint64_t committed_generation_ = ~uint64_t{0};  // tailer_.generation() then
+  uint64_t committed_generation_ = ~uint64_t{0};  // sources_.generation() then
   // The counts as last committed, to commit only the codes that moved.
   std::vector<SourceCounts> committed_counts_;
   boost::asio::steady_timer sync_timer_;

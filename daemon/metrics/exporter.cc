@@ -171,7 +171,7 @@ void Exporter::Publish(size_t source, const SourceCounts& counts) {
   }
 }
 
-void Exporter::PublishTailCounters(size_t source, const TailStats& stats) {
+void Exporter::PublishSourceCounters(size_t source, const SourceStats& stats) {
   SourceHandles& h = sources_[source];
   h.bytes_read.Raise(stats.bytes_read);
   h.read_errors.Raise(stats.read_errors);
@@ -212,7 +212,7 @@ void Exporter::PublishContainers(size_t source, const ContainerCounts& counts) {
   }
 }
 
-void Exporter::PublishTailGauges(size_t source, const TailStats& stats) {
+void Exporter::PublishSourceGauges(size_t source, const SourceStats& stats) {
   SourceHandles& h = sources_[source];
   h.files_open->Set(static_cast<double>(stats.files_open));
   h.lag_bytes->Set(static_cast<double>(stats.lag_bytes));

@@ -23,7 +23,7 @@
 #include "classify/catalog.h"
 #include "count/container_counts.h"
 #include "count/source_counts.h"
-#include "tail/tail_stats.h"
+#include "source/source_stats.h"
 
 namespace errpulse {
 
@@ -33,11 +33,11 @@ class Exporter {
 
   // Pipeline thread only. Counters: call with committed values only.
   void Publish(size_t source, const SourceCounts& counts);
-  void PublishTailCounters(size_t source, const TailStats& stats);
+  void PublishSourceCounters(size_t source, const SourceStats& stats);
   // kubernetes_labels sources: per container (committed values only).
   void PublishContainers(size_t source, const ContainerCounts& counts);
   // Gauges (files open, lag): current values, any time.
-  void PublishTailGauges(size_t source, const TailStats& stats);
+  void PublishSourceGauges(size_t source, const SourceStats& stats);
   // Alerting: instances per (alertname, state); one receiver's deliveries.
   void PublishAlerts(const std::map<std::pair<std::string, std::string>, int>& states);
   void PublishReceiver(const std::string& name, uint64_t sent, uint64_t failed, uint64_t rejected,

@@ -23,7 +23,7 @@ uint64_t Fnv1a(std::string_view data) {
 
 // Fields a plain-text set-up never uses are written only when set, so such
 // a state file reads the same as before decoded formats existed.
-json TailToJson(const TailStats& t) {
+json TailToJson(const SourceStats& t) {
   json j = {{"bytes_read", t.bytes_read},   {"read_errors", t.read_errors},
             {"lines_cut", t.lines_cut},     {"rotations", t.rotations},
             {"truncations", t.truncations}, {"files_lost", t.files_lost}};
@@ -85,8 +85,8 @@ T Field(const json& object, const char* key) {
   return value.get<T>();
 }
 
-TailStats TailFromJson(const json& j) {
-  TailStats t;
+SourceStats TailFromJson(const json& j) {
+  SourceStats t;
   t.bytes_read = Field<uint64_t>(j, "bytes_read");
   t.read_errors = Field<uint64_t>(j, "read_errors");
   t.lines_cut = Field<uint64_t>(j, "lines_cut");

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "alert/alert_engine.h"
-#include "tail/file_identity.h"
-#include "tail/tail_stats.h"
+#include "source/file_record.h"
+#include "source/source_stats.h"
 
 namespace errpulse {
 
@@ -39,7 +39,7 @@ struct SourceState {
   uint64_t unknown_total = 0;
   std::map<int64_t, uint64_t> by_code;    // every code with its own series
   std::map<std::string, uint64_t> other;  // folded codes, by range domain
-  TailStats tail;                         // the counters (gauges are not kept)
+  SourceStats tail;                         // the counters (gauges are not kept)
   std::vector<FileRecord> files;
   std::vector<Fingerprint> known;  // files already read to their end
   std::vector<ContainerState> containers;

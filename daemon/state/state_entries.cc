@@ -88,7 +88,7 @@ class Flattener {
     for (uint64_t v : {s.lines, s.errors, s.successes, s.unknown_total}) PutVarint(&value_, v);
     Emit();
     Key(prefix, 't');
-    const TailStats& t = s.tail;
+    const SourceStats& t = s.tail;
     for (uint64_t v : {t.bytes_read, t.read_errors, t.lines_cut, t.rotations, t.truncations,
                        t.files_lost, t.encrypted_blocks, t.seq_gaps})
       PutVarint(&value_, v);
@@ -265,7 +265,7 @@ struct Unflattener {
                    : Bad("counts");
       case 't': {
         s.tail = true;
-        TailStats& t = s.state.tail;
+        SourceStats& t = s.state.tail;
         uint64_t formats = 0;
         bool ok = v.Get(&t.bytes_read) && v.Get(&t.read_errors) && v.Get(&t.lines_cut) &&
                   v.Get(&t.rotations) && v.Get(&t.truncations) && v.Get(&t.files_lost) &&

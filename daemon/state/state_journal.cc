@@ -12,7 +12,7 @@
 
 #include "state/state_entries.h"
 #include "state/varint.h"
-#include "tail/file_identity.h"
+#include "source/file_record.h"
 
 namespace errpulse {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "state/atomic_file.h"
 #include "state/state_entries.h"
-#include "tail/file_identity.h"
+#include "source/file_record.h"
 
 namespace errpulse {
 namespace {

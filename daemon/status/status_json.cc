@@ -28,7 +28,7 @@ json SourceJson(const SourceStatus& s) {
                      {"rotated", f.rotated},
                      {"parked", f.parked},
                      {"format", f.format}});
-  const TailStats& t = s.tail;
+  const SourceStats& t = s.tail;
   return {{"name", s.name},
           {"paths", s.patterns},
           {"lines", s.lines},

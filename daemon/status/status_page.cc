@@ -243,7 +243,7 @@ void SourceSummary(std::string& out, const StatusSnapshot& s) {
          "<th class=\"n\">Files lost</th><th class=\"n\">Lines</th><th class=\"n\">Errors</th>"
          "</tr></thead><tbody>\n";
   for (const auto& src : s.sources) {
-    const TailStats& t = src.tail;
+    const SourceStats& t = src.tail;
     out += "<tr><td class=\"name\">" + HtmlEscape(src.name) + "</td><td class=\"mono path\">";
     for (size_t i = 0; i < src.patterns.size(); ++i)
       out += (i ? "<br>" : "") + PathHtml(src.patterns[i]);

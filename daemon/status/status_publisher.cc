@@ -16,7 +16,7 @@ std::string HostName(const Config& config) {
 }
 
 SourceStatus SourceOf(const SourceConfig& config, const SourceCounts& counts,
-                      const TailStats& tail, std::vector<FollowedFile> followed) {
+                      const SourceStats& tail, std::vector<FollowedFile> followed) {
   SourceStatus source;
   source.name = config.name;
   source.patterns = config.paths;
@@ -25,8 +25,8 @@ SourceStatus SourceOf(const SourceConfig& config, const SourceCounts& counts,
   source.successes = counts.successes;
   source.tail = tail;
   for (auto& f : followed)
-    source.files.push_back({std::move(f.path), f.offset, f.size, f.retired, f.parked,
-                            std::string(LogFormatName(f.format))});
+    source.files.push_back(
+        {std::move(f.path), f.offset, f.size, f.retired, f.parked, std::move(f.format)});
   std::sort(source.files.begin(), source.files.end(),
             [](const FileStatus& a, const FileStatus& b) {
               return a.rotated != b.rotated ? !a.rotated : a.path < b.path;
@@ -79,8 +79,8 @@ void StatusPublisher::Refresh(const StatusInputs& in, int64_t now_ms) {
   snapshot->last_commit_ms = in.last_commit_ms;
   snapshot->commit_failing = in.commit_failing;
   for (size_t s = 0; s < config.sources.size(); ++s)
-    snapshot->sources.push_back(SourceOf(config.sources[s], in.counts[s], in.tailer.stats()[s],
-                                         in.tailer.Followed(s)));
+    snapshot->sources.push_back(SourceOf(config.sources[s], in.counts[s],
+                                         in.sources.For(s).Stats(s), in.sources.For(s).Followed(s)));
   if (in.alerting) {
     snapshot->alert_rules = in.alerting->rules().size();
     snapshot->alerts = AlertsOf(*in.alerting);

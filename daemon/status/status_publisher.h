@@ -1,6 +1,6 @@
 // StatusPublisher: builds the StatusSnapshot on the pipeline thread and hands
 // it to the HTTP thread. Refresh() (pipeline thread, at most once a second)
-// reads the counts, the tailer and the alerts the pipeline already keeps,
+// reads the counts, the sources and the alerts the pipeline already keeps,
 // offers the code totals to the history every 10 s, and swaps in a new
 // immutable snapshot under a mutex; Latest() (any thread) takes a reference
 // to it. Nothing is done per line.
@@ -21,14 +21,14 @@
 #include "count/source_counts.h"
 #include "status/code_history.h"
 #include "status/status_snapshot.h"
-#include "tail/tailer.h"
+#include "source/source_set.h"
 
 namespace errpulse {
 
 // What the pipeline hands to Refresh(): references to what it owns.
 struct StatusInputs {
   const std::vector<SourceCounts>& counts;
-  const Tailer& tailer;
+  const SourceSet& sources;
   const AlertDispatcher* alerting;  // nullptr without alert rules
   int64_t last_commit_ms;           // 0: none yet
   bool commit_failing;

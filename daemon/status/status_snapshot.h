@@ -16,7 +16,7 @@
 
 #include "classify/catalog.h"
 #include "status/code_history.h"
-#include "tail/tail_stats.h"
+#include "source/source_stats.h"
 
 namespace errpulse {
 
@@ -37,7 +37,7 @@ struct SourceStatus {
   uint64_t lines = 0;
   uint64_t errors = 0;
   uint64_t successes = 0;
-  TailStats tail;  // counters since the state began; files_open and lag_bytes now
+  SourceStats tail;  // counters since the state began; files_open and lag_bytes now
 };
 
 // Errors of one code (or of the codes folded into "other:<domain>") over a period.

@@ -28,7 +28,7 @@ class ClogDecoder : public StreamDecoder {
   LogFormat format() const override { return LogFormat::kClog; }
 
   void Feed(uint64_t offset, std::string_view bytes, std::vector<char>* scratch,
-            const Emit& emit, TailStats* stats) override {
+            const Emit& emit, SourceStats* stats) override {
     if (lost_) {
       searched_.append(bytes.data(), bytes.size());
       TryRestart(scratch, emit, stats);
@@ -58,7 +58,7 @@ class ClogDecoder : public StreamDecoder {
   // there, and a process session that started right after a torn write is
   // found even when inflate only failed further on.
   void Inflate(uint64_t offset, std::string_view bytes, std::vector<char>* scratch,
-               const Emit& emit, TailStats* stats) {
+               const Emit& emit, SourceStats* stats) {
     size_t pos = 0;
     // A sync marker cut in two by the writes: it ends in these first bytes.
     const size_t straddling = StraddlingMarkerEnd(bytes);
@@ -131,7 +131,7 @@ class ClogDecoder : public StreamDecoder {
   // Inflates one flush unit at raw `offset`. Returns nullptr, or why it
   // failed (and where, in *failed_at).
   const char* InflateUnit(uint64_t offset, std::string_view unit, std::vector<char>* scratch,
-                          const Emit& emit, TailStats* stats, uint64_t* failed_at) {
+                          const Emit& emit, SourceStats* stats, uint64_t* failed_at) {
     z_stream* z = inflater_.get();
     z->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(unit.data()));
     z->avail_in = static_cast<uInt>(unit.size());
@@ -172,7 +172,7 @@ class ClogDecoder : public StreamDecoder {
   // `offset`: count the stretch, then search for a restart point from the
   // last clean line boundary on.
   void Damaged(uint64_t at, const char* why, uint64_t offset, std::string_view bytes,
-               TailStats* stats) {
+               SourceStats* stats) {
     lost_ = true;
     // A fresh start inside a session fails again where a line refers back
     // past it: that is the same damage, not a new stretch.
@@ -199,7 +199,7 @@ class ClogDecoder : public StreamDecoder {
 
   // Looks for the first offset from which a fresh inflater decodes a whole
   // flush unit to text ending in a newline; resumes there.
-  void TryRestart(std::vector<char>* scratch, const Emit& emit, TailStats* stats) {
+  void TryRestart(std::vector<char>* scratch, const Emit& emit, SourceStats* stats) {
     for (;;) {
       const size_t marker = searched_.find(kSyncMarker, next_candidate_);
       if (marker == std::string::npos) break;

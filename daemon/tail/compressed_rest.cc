@@ -41,7 +41,7 @@ bool CompleteGzip(const std::string& gz_path, std::vector<char>* buffer) {
 }
 
 bool ReadCompressedRest(const std::string& gz_path, const FileRecord& record,
-                        size_t max_line_bytes, const LineSplitter::Emit& emit, TailStats* stats) {
+                        size_t max_line_bytes, const LineSplitter::Emit& emit, SourceStats* stats) {
   std::unique_ptr<gzFile_s, GzCloser> file(gzopen(gz_path.c_str(), "rb"));
   if (!file || gzdirect(file.get())) return false;  // missing, or not compressed
   // Is it our file? Compare the fingerprinted prefix, then skip to the offset.

@@ -20,6 +20,6 @@ namespace errpulse {
 // the offset is found but has nothing left: the file grew after compression,
 // and we had read that from the open file.
 bool ReadCompressedRest(const std::string& gz_path, const FileRecord& record,
-                        size_t max_line_bytes, const LineSplitter::Emit& emit, TailStats* stats);
+                        size_t max_line_bytes, const LineSplitter::Emit& emit, SourceStats* stats);
 
 }  // namespace errpulse

@@ -500,7 +500,7 @@ class ContainerDecoder final : public LineDecoder {
   LogFormat format() const override { return envelope_.format; }
 
   void Feed(uint64_t offset, std::string_view bytes, std::vector<char>* scratch, const Emit& emit,
-            TailStats* stats) override {
+            SourceStats* stats) override {
     if (offset != next_offset_) {
       // Not where the last call ended: the partial raw line cannot be
       // completed; carry on from here.
@@ -554,7 +554,7 @@ class ContainerDecoder final : public LineDecoder {
     End(emit);
   }
 
-  void Flush(std::vector<char>* scratch, const Emit& emit, TailStats* stats) override {
+  void Flush(std::vector<char>* scratch, const Emit& emit, SourceStats* stats) override {
     Begin(scratch, stats);
     if (HasRawLine()) {
       TakeLine(raw_, TailView(), raw_cut_, next_offset_);
@@ -746,7 +746,7 @@ class ContainerDecoder final : public LineDecoder {
   // before the restart we are catching up from.
   bool Counted(uint64_t end) const { return end <= catchup_end_; }
 
-  void Begin(std::vector<char>* scratch, TailStats* stats) {
+  void Begin(std::vector<char>* scratch, SourceStats* stats) {
     scratch_ = scratch;
     stats_ = stats;
     out_size_ = 0;
@@ -804,7 +804,7 @@ class ContainerDecoder final : public LineDecoder {
 
   // The call in progress.
   std::vector<char>* scratch_ = nullptr;
-  TailStats* stats_ = nullptr;
+  SourceStats* stats_ = nullptr;
   size_t out_size_ = 0;
   std::vector<LineTime> times_;
 

@@ -15,7 +15,7 @@ char* DecodedStream::Prepare(std::vector<char>* scratch, size_t room) {
 }
 
 void DecodedStream::Commit(size_t n, std::vector<char>* scratch, const LineDecoder::Emit& emit,
-                           TailStats* stats) {
+                           SourceStats* stats) {
   const char* base = scratch->data();  // the pending line (carried_ bytes), then the n new ones
   size_t start = 0;                    // where the bytes still to split begin
   size_t carried = carried_;
@@ -29,7 +29,7 @@ void DecodedStream::Commit(size_t n, std::vector<char>* scratch, const LineDecod
     // before the restart, and so are the decoder's decisions that look at it.
     skipped = static_cast<size_t>(std::min<uint64_t>(skip_left_, n));
     skip_left_ -= skipped;
-    TailStats counted_before;
+    SourceStats counted_before;
     splitter_.Split(std::string_view(base, carried + skipped), [](std::string_view) {},
                     &counted_before);
     // The splitter keeps the tail of those bytes pending: it sits right

@@ -36,7 +36,7 @@ class DecodedStream {
   // `n` bytes were written at the place Prepare() returned: skip what a
   // restart must not count again, emit the complete lines, keep the rest.
   void Commit(size_t n, std::vector<char>* scratch, const LineDecoder::Emit& emit,
-              TailStats* stats);
+              SourceStats* stats);
   // The raw input is consumed up to `raw_end`: when no partial line is
   // pending, bytes_read may count up to there.
   void SetConsumed(uint64_t raw_end);
@@ -76,7 +76,7 @@ class StreamDecoder : public LineDecoder {
  public:
   explicit StreamDecoder(size_t max_line_bytes) : stream_(max_line_bytes) {}
 
-  void Flush(std::vector<char>* scratch, const Emit& emit, TailStats* stats) override {
+  void Flush(std::vector<char>* scratch, const Emit& emit, SourceStats* stats) override {
     if (CanFlush()) stream_.Flush(scratch, emit);
   }
   DecoderPosition Position() const override { return stream_.Position(); }

@@ -5,9 +5,10 @@
 // replacing the content. Size alone is not enough either: a file truncated and
 // rewritten past the old offset between two looks keeps growing.
 //
-// FileRecord: one followed file as the state file remembers it.
+// The value types (Fingerprint, FileIdentity, FileRecord) are in
+// source/file_record.h, where the state and the checkpoint see them.
 //
-// Value types; thread-compatible. The functions do one pread each.
+// Thread-compatible. The functions do one pread each.
 #pragma once
 
 #include <sys/types.h>
@@ -15,28 +16,9 @@
 #include <cstdint>
 #include <string>
 
-#include "common/log_format.h"
+#include "source/file_record.h"
 
 namespace errpulse {
-
-// How many leading bytes are fingerprinted. A file shorter than this is
-// fingerprinted over what it has, and again once it has grown.
-inline constexpr uint32_t kFingerprintBytes = 1024;
-
-struct Fingerprint {
-  uint32_t length = 0;  // bytes covered; 0 = the file was empty
-  uint64_t hash = 0;    // FNV-1a of those bytes
-  bool operator==(const Fingerprint& o) const { return length == o.length && hash == o.hash; }
-};
-
-struct FileIdentity {
-  uint64_t device = 0;
-  uint64_t inode = 0;
-  bool SameInode(const FileIdentity& o) const { return device == o.device && inode == o.inode; }
-};
-
-// FNV-1a, the fingerprint hash.
-uint64_t FingerprintHash(const char* data, size_t size);
 
 // Fingerprints the first min(size, kFingerprintBytes) bytes of `fd`.
 // Returns false on a read error.
@@ -45,24 +27,5 @@ bool ComputeFingerprint(int fd, uint64_t size, Fingerprint* out);
 // Whether the first `expected.length` bytes of `fd` still hash the same (a
 // file with fewer bytes than that no longer matches).
 bool FingerprintMatches(int fd, const Fingerprint& expected);
-
-struct FileRecord {
-  std::string path;      // where it was last seen
-  FileIdentity identity;
-  Fingerprint fingerprint;
-  // Plain files: the first byte not yet counted (start of a partial line).
-  // Decoded formats: where a fresh decoder resumes (see line_decoder.h).
-  uint64_t offset = 0;
-  bool skipping = false; // inside a cut line: skip to the next newline first
-  bool retired = false;  // rotated away, being read to its end
-  LogFormat format = LogFormat::kPlain;  // as decided; kAuto: not decided yet
-  // Decoded formats only (line_decoder.h's DecoderPosition):
-  uint64_t decode_skip = 0;     // what the decoder suppresses after resuming
-  uint64_t counted_offset = 0;  // raw bytes the bytes_read counter has counted
-  // Opened at its end (start_at: end): decode from `offset` up to
-  // `catch_up_to`, counting nothing, to reach that end with the decoder's
-  // state (an inflater cannot start in the middle of its stream).
-  uint64_t catch_up_to = 0;
-};
 
 }  // namespace errpulse

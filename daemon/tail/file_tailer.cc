@@ -248,7 +248,7 @@ uint64_t FileTailer::pending_bytes() const {
 }
 
 FileTailer::ReadStatus FileTailer::ReadSome(size_t max_bytes, ReadBuffers* buffers,
-                                            const ChunkSink& sink, TailStats* stats) {
+                                            const ChunkSink& sink, SourceStats* stats) {
   if (format_ == LogFormat::kAuto && !DecideFormat(/*complete=*/false))
     return ReadStatus::kEndOfFile;  // too few bytes to tell yet
   if (decoder_) return ReadDecoded(max_bytes, buffers, sink, stats);
@@ -264,7 +264,7 @@ FileTailer::ReadStatus FileTailer::ReadSome(size_t max_bytes, ReadBuffers* buffe
 }
 
 FileTailer::ReadStatus FileTailer::ReadDecoded(size_t max_bytes, ReadBuffers* buffers,
-                                               const ChunkSink& sink, TailStats* stats) {
+                                               const ChunkSink& sink, SourceStats* stats) {
   const uint64_t at = read_offset_;
   const bool catching_up = at < catch_up_to_;
   if (catching_up) max_bytes = static_cast<size_t>(std::min<uint64_t>(max_bytes, catch_up_to_ - at));
@@ -287,7 +287,7 @@ FileTailer::ReadStatus FileTailer::ReadDecoded(size_t max_bytes, ReadBuffers* bu
 }
 
 FileTailer::ReadStatus FileTailer::ReadChecked(char* into, size_t max_bytes, size_t* got,
-                                               TailStats* stats) {
+                                               SourceStats* stats) {
   const uint64_t at = read_offset_;
   const size_t check = tail_length_;
   char before[kTailCheckBytes];
@@ -347,7 +347,7 @@ void FileTailer::ExtendShortFingerprint() {
     ComputeFingerprint(fd_, read_offset_, &fingerprint_);
 }
 
-void FileTailer::FlushPartial(ReadBuffers* buffers, const ChunkSink& sink, TailStats* stats) {
+void FileTailer::FlushPartial(ReadBuffers* buffers, const ChunkSink& sink, SourceStats* stats) {
   if (decoder_) {
     decoder_->Flush(&buffers->decoded,
                     [&](std::string_view lines, LineTimes times) {

@@ -30,23 +30,13 @@
 #include <string_view>
 #include <vector>
 
-#include "tail/container_labels.h"
+#include "source/chunk.h"
 #include "tail/file_identity.h"
 #include "tail/line_decoder.h"
 #include "tail/line_splitter.h"
-#include "tail/tail_stats.h"
+#include "source/source_stats.h"
 
 namespace errpulse {
-
-// What comes with a chunk besides its lines.
-struct ChunkMeta {
-  LineTimes times;  // cri, docker: each line's time from its envelope; else empty
-  // kubernetes_labels: the container the file belongs to; else nullptr.
-  const ContainerLabels* labels = nullptr;
-};
-
-// Receives each chunk of complete lines of a source.
-using ChunkSink = std::function<void(size_t source, std::string_view lines, const ChunkMeta& meta)>;
 
 // The buffers reads go through: one set per reader, shared by all its files.
 struct ReadBuffers {
@@ -87,7 +77,7 @@ class FileTailer {
   // check comes after the read, so bytes read before a rewrite are never
   // taken for new ones.
   ReadStatus ReadSome(size_t max_bytes, ReadBuffers* buffers, const ChunkSink& sink,
-                      TailStats* stats);
+                      SourceStats* stats);
   // Whether the last ReadSome() that returned kData reached the end of the
   // file (read less than it asked for): then there is nothing more to read
   // until the file grows again.
@@ -97,7 +87,7 @@ class FileTailer {
   // ReadChecked) instead of re-reading the fingerprinted first bytes.
   void set_vouched(bool vouched) { vouched_ = vouched; }
   // Hands on the partial last line, if any (the file is being let go).
-  void FlushPartial(ReadBuffers* buffers, const ChunkSink& sink, TailStats* stats);
+  void FlushPartial(ReadBuffers* buffers, const ChunkSink& sink, SourceStats* stats);
   // The file shrank below our offset: start again from its beginning.
   void Restart();
   // Whether the file's first bytes are no longer the ones fingerprinted (it
@@ -167,7 +157,7 @@ class FileTailer {
   Fingerprint fingerprint_;
   // The decoded-format half of ReadSome().
   ReadStatus ReadDecoded(size_t max_bytes, ReadBuffers* buffers, const ChunkSink& sink,
-                         TailStats* stats);
+                         SourceStats* stats);
   // Reads up to `max_bytes` at read_offset_ into `into`. kData: *got bytes
   // came, the file is still the one read so far, read_offset_ moved past
   // them and bytes_read counted them (from counted_floor_ on).
@@ -178,7 +168,7 @@ class FileTailer {
   // bytes decides (a file truncated and rewritten past our offset fails
   // both). Files inotify does not vouch for, and the first read after
   // opening (no tail known yet), always re-check the fingerprint.
-  ReadStatus ReadChecked(char* into, size_t max_bytes, size_t* got, TailStats* stats);
+  ReadStatus ReadChecked(char* into, size_t max_bytes, size_t* got, SourceStats* stats);
   // Remembers the last bytes read (`data`, just before read_offset_).
   void RememberTail(const char* data, size_t size);
   // The raw offset up to which bytes_read has counted what a restart keeps.

@@ -39,27 +39,11 @@
 #include <string_view>
 #include <vector>
 
+#include "source/chunk.h"
 #include "tail/log_format.h"
-#include "tail/tail_stats.h"
+#include "source/source_stats.h"
 
 namespace errpulse {
-
-// One line's time, by the offset of the line's first byte within the chunk.
-struct LineTime {
-  size_t offset = 0;
-  int64_t ms = 0;  // milliseconds since the Unix epoch
-};
-
-// The times of a chunk's lines, sorted by offset; empty when the lines carry
-// their own. A view: valid only during the call that receives it.
-struct LineTimes {
-  const LineTime* data = nullptr;
-  size_t size = 0;
-  bool empty() const { return size == 0; }
-  // The time of the line starting at `line_offset` (a Match's line_offset),
-  // or -1 when the chunk has none for it.
-  int64_t At(size_t line_offset) const;
-};
 
 // Where a decoder could start again (see the file comment).
 struct DecoderPosition {
@@ -85,10 +69,10 @@ class LineDecoder {
   // allocation per line). Damage is counted in stats->decode_errors[format],
   // reported once per damaged stretch, and decoding goes on past it.
   virtual void Feed(uint64_t offset, std::string_view bytes, std::vector<char>* scratch,
-                    const Emit& emit, TailStats* stats) = 0;
+                    const Emit& emit, SourceStats* stats) = 0;
   // The file is being let go (rotated away and finished): emit a partial
   // last line, if any (a cut or damage found there is counted in `stats`).
-  virtual void Flush(std::vector<char>* scratch, const Emit& emit, TailStats* stats) = 0;
+  virtual void Flush(std::vector<char>* scratch, const Emit& emit, SourceStats* stats) = 0;
 
   // The position a restart resumes from (see the file comment).
   virtual DecoderPosition Position() const = 0;

@@ -12,7 +12,7 @@ size_t LineSplitter::LoadPending(char* buffer) {
   return size;
 }
 
-void LineSplitter::Split(std::string_view data, const Emit& emit, TailStats* stats) {
+void LineSplitter::Split(std::string_view data, const Emit& emit, SourceStats* stats) {
   pending_.clear();  // `data` starts with it
   if (skipping_) {
     const size_t newline = data.find('\n');
@@ -35,7 +35,7 @@ void LineSplitter::Split(std::string_view data, const Emit& emit, TailStats* sta
   pending_.assign(partial.data(), partial.size());
 }
 
-void LineSplitter::EmitComplete(std::string_view complete, const Emit& emit, TailStats* stats) {
+void LineSplitter::EmitComplete(std::string_view complete, const Emit& emit, SourceStats* stats) {
   if (!HasLineLongerThan(complete, max_line_bytes_)) {  // the common case: one SIMD pass
     emit(complete);
     return;

@@ -25,7 +25,7 @@
 #include <string>
 #include <string_view>
 
-#include "tail/tail_stats.h"
+#include "source/source_stats.h"
 
 namespace errpulse {
 
@@ -39,7 +39,7 @@ class LineSplitter {
   // size. The line stays pending until the next Split().
   size_t LoadPending(char* buffer);
   // `data` starts with the bytes LoadPending() put there, then the new ones.
-  void Split(std::string_view data, const Emit& emit, TailStats* stats);
+  void Split(std::string_view data, const Emit& emit, SourceStats* stats);
   // Emits the pending partial line, if any, as a line.
   void Flush(const Emit& emit);
   // Forgets everything (the file restarts from its beginning).
@@ -51,7 +51,7 @@ class LineSplitter {
   void set_skipping(bool skipping) { skipping_ = skipping; }
 
  private:
-  void EmitComplete(std::string_view complete, const Emit& emit, TailStats* stats);
+  void EmitComplete(std::string_view complete, const Emit& emit, SourceStats* stats);
 
   size_t max_line_bytes_;
   std::string pending_;   // the partial last line, at most max_line_bytes

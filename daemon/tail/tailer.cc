@@ -57,8 +57,6 @@ std::shared_ptr<FileTailer> Tailer::MakeFile(const std::string& path, size_t sou
   return file;
 }
 
-void Tailer::RestoreStats(size_t source, const TailStats& stats) { stats_[source] = stats; }
-
 template <typename Visit>
 void Tailer::ForEachFileOf(size_t source, Visit&& visit) const {
   for (const auto& [key, file] : active_)
@@ -77,6 +75,19 @@ std::vector<FileRecord> Tailer::Records(size_t source, bool only_changed) const 
   return records;
 }
 
+SourceCheckpoint Tailer::TakeCheckpoint(size_t source, bool only_changed) const {
+  SourceCheckpoint checkpoint;
+  checkpoint.files = Records(source, only_changed);
+  checkpoint.files_partial = only_changed;
+  checkpoint.known.assign(known_[source].begin(), known_[source].end());
+  return checkpoint;
+}
+
+uint64_t Tailer::CheckpointSignature(size_t source) const {
+  const auto& known = known_[source];
+  return known.size() + (known.empty() ? 0 : known.back().hash);
+}
+
 void Tailer::MarkCommitted(size_t source) {
   ForEachFileOf(source, [](FileTailer& file, bool) {
     file.committed_signature = file.pending_signature;
@@ -87,7 +98,7 @@ std::vector<FollowedFile> Tailer::Followed(size_t source) const {
   std::vector<FollowedFile> files;
   ForEachFileOf(source, [&](const FileTailer& file, bool retired) {
     files.push_back({file.path(), file.read_offset(), file.known_size, retired, file.parked(),
-                     file.format()});
+                     std::string(LogFormatName(file.format()))});
   });
   return files;
 }
@@ -116,8 +127,8 @@ void Tailer::Start(const std::vector<SourceStart>& starts) {
       MarkRotationsKnown(s);
       continue;
     }
-    for (const auto& fp : starts[s].known) RememberKnown(s, fp);
-    for (const auto& record : starts[s].files) Reattach(s, record);
+    for (const auto& fp : starts[s].checkpoint.known) RememberKnown(s, fp);
+    for (const auto& record : starts[s].checkpoint.files) Reattach(s, record);
     CatchUpRotated(s, starts[s].committed_at_ms);
   }
   // Files the state does not know: for a resumed source they appeared while
@@ -154,8 +165,6 @@ void Tailer::Stop() {
   }
 }
 
-size_t Tailer::open_files() const { return OpenCount(); }
-
 void Tailer::ScanSource(size_t source, bool new_at_end) {
   std::set<std::string> seen;
   for (const auto& pattern : config_.sources[source].paths) {
@@ -178,7 +187,7 @@ void Tailer::ScanSource(size_t source, bool new_at_end) {
 void Tailer::CheckPath(size_t source, const std::string& path, bool new_at_end) {
   const Key key{source, path};
   auto it = active_.find(key);
-  TailStats& stats = stats_[source];
+  SourceStats& stats = stats_[source];
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     const int err = errno;
@@ -352,7 +361,7 @@ void Tailer::Drain() {
       }
     }
     if (!file->is_open()) continue;
-    TailStats& stats = stats_[file->source()];
+    SourceStats& stats = stats_[file->source()];
     file->set_vouched(FileCovered(*file));
     auto status = file->ReadSome(static_cast<size_t>(config_.read_chunk_bytes), &buffers_, sink_,
                                  &stats);

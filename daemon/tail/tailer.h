@@ -1,5 +1,7 @@
-// Tailer: follows every source's paths (files or globs) and feeds their new
-// lines to a ChunkSink.
+// Tailer: the file source (a LogSource, see source/log_source.h). Follows
+// every configured source's paths (files or globs) and feeds their new lines
+// to a ChunkSink. A configured source without paths (a journal source) is
+// read by another LogSource and never looked at here.
 //
 // - inotify on the directories that hold the paths wakes it the moment a file
 //   grows, appears, is renamed or removed. Two stat polls are the safety net:
@@ -57,72 +59,40 @@
 #include <vector>
 
 #include "config/config.h"
+#include "source/log_source.h"
 #include "tail/file_tailer.h"
 #include "tail/rotated_files.h"
-#include "tail/tail_stats.h"
 
 namespace errpulse {
 
-// How a source starts: from the committed state, or without one.
-struct SourceStart {
-  enum class Mode {
-    kStartAt,    // no state for this source: existing files per start_at
-    kResume,     // continue the committed files; other files from their beginning
-    kBeginning,  // unusable state, on_corrupt_state: beginning
-    kEnd,        // unusable state, on_corrupt_state: end
-  };
-  Mode mode = Mode::kStartAt;
-  std::vector<FileRecord> files;   // kResume only
-  std::vector<Fingerprint> known;  // kResume only: files already read to the end
-  int64_t committed_at_ms = 0;     // kResume only: wall-clock time of the commit
-};
-
-// One followed file as the status page shows it.
-struct FollowedFile {
-  std::string path;
-  uint64_t offset = 0;  // bytes read so far (including an unfinished last line)
-  uint64_t size = 0;    // size when last looked at (every read, and the polls)
-  bool retired = false; // rotated away, being read to its end
-  bool parked = false;  // closed for max_open_files, reopened when it grows
-  LogFormat format = LogFormat::kAuto;  // as decided; kAuto: not yet
-};
-
-class Tailer {
+class Tailer : public LogSource {
  public:
-  // Called after every round of reads, so the caller can publish counts.
-  using RoundDone = std::function<void()>;
-
   Tailer(boost::asio::io_context& io, const Config& config, ChunkSink sink, RoundDone round_done);
   ~Tailer();
 
-  // Opens the files that exist now and starts watching. Call once, with one
-  // SourceStart per configured source.
-  void Start(const std::vector<SourceStart>& starts);
-  void Stop();
+  // LogSource (see log_source.h). Start() opens the files that exist now
+  // and starts watching.
+  void Start(const std::vector<SourceStart>& starts) override;
+  void Stop() override;
+  void RestoreStats(size_t source, const SourceStats& stats) override { stats_[source] = stats; }
+  const SourceStats& Stats(size_t source) const override { return stats_[source]; }
+  // Bytes of unfinished last lines, summed over the source's files.
+  uint64_t PendingBytes(size_t source) const override;
+  // The followed files' records and the known fingerprints.
+  SourceCheckpoint TakeCheckpoint(size_t source, bool only_changed) const override;
+  void MarkCommitted(size_t source) override;
+  // The known files (how many, and the newest's hash).
+  uint64_t CheckpointSignature(size_t source) const override;
+  // Changes whenever a file is opened, retired or let go.
+  uint64_t generation() const override { return generation_; }
+  // Every followed file of `source` with its offset and size.
+  std::vector<FollowedFile> Followed(size_t source) const override;
 
-  const std::vector<TailStats>& stats() const { return stats_; }
-  // The counters continue from the last commit (call before Start).
-  void RestoreStats(size_t source, const TailStats& stats);
+
+ private:
   // Every followed file of `source`, as the state file keeps it; with
   // `only_changed`, only those whose record changed since MarkCommitted().
   std::vector<FileRecord> Records(size_t source, bool only_changed = false) const;
-  // The records last taken by Records() are committed.
-  void MarkCommitted(size_t source);
-  // Bytes read but not yet part of a complete line, which a restart reads
-  // again: the committed byte count leaves them out.
-  uint64_t PendingBytes(size_t source) const;
-  // Files of `source` read to their end (or deliberately skipped), by
-  // fingerprint, so their compressed rotations are not counted again.
-  const std::deque<Fingerprint>& KnownFiles(size_t source) const { return known_[source]; }
-  // Changes whenever a file is opened, retired or let go: the set of
-  // Records() changed and is worth a commit.
-  uint64_t generation() const { return generation_; }
-  // Files currently followed (for status output).
-  size_t open_files() const;
-  // Every followed file of `source` with its offset and size (status page).
-  std::vector<FollowedFile> Followed(size_t source) const;
-
- private:
   // Directory paths, looked up by string_view as well (no allocation).
   using DirSet = std::set<std::string, std::less<>>;
   using Key = std::pair<size_t, std::string>;  // (source, path)
@@ -227,7 +197,7 @@ class Tailer {
   const Config& config_;
   ChunkSink sink_;
   RoundDone round_done_;
-  std::vector<TailStats> stats_;
+  std::vector<SourceStats> stats_;
   ReadBuffers buffers_;  // shared by all files: raw is max_line_bytes + read_chunk_bytes
 
   std::map<Key, std::shared_ptr<FileTailer>> active_;
@@ -245,7 +215,9 @@ class Tailer {
   bool drain_in_tick_ = false;
   boost::asio::steady_timer drain_timer_;
   std::set<std::string> warned_;  // paths we already logged an open failure for
-  std::vector<std::deque<Fingerprint>> known_;  // per source, see KnownFiles()
+  // Per source: files read to their end (or deliberately skipped), by
+  // fingerprint, so their compressed rotations are not counted again.
+  std::vector<std::deque<Fingerprint>> known_;
   // Followed paths that disappeared, with when (wall clock, ms): a new file
   // there is a rotation.
   std::map<Key, int64_t> vanished_;

@@ -148,7 +148,7 @@ void Tailer::LetGoFinishedFiles() {
 void Tailer::UpdateGauges(bool stat_active, bool stat_retired) {
   for (auto& stats : stats_) stats.files_open = stats.lag_bytes = 0;
   auto account = [&](FileTailer& file, bool stat_files) {
-    TailStats& stats = stats_[file.source()];
+    SourceStats& stats = stats_[file.source()];
     if (!file.parked()) ++stats.files_open;
     struct stat st;
     if (stat_files && ::fstat(file.fd(), &st) == 0)

@@ -240,7 +240,7 @@ bool Tailer::ReadCompressedCopy(size_t source, const FileRecord& record) {
 
 void Tailer::Reattach(size_t source, const FileRecord& record) {
   const std::string& name = config_.sources[source].name;
-  TailStats& stats = stats_[source];
+  SourceStats& stats = stats_[source];
   // A rotated-away file that was still empty: nothing of it was counted and
   // nothing identifies it. If it got lines later, CatchUpRotated() finds it
   // as a file it never saw.

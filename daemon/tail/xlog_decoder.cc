@@ -157,7 +157,7 @@ class XlogDecoder : public StreamDecoder {
   LogFormat format() const override { return LogFormat::kXlog; }
 
   void Feed(uint64_t offset, std::string_view bytes, std::vector<char>* scratch,
-            const Emit& emit, TailStats* stats) override {
+            const Emit& emit, SourceStats* stats) override {
     if (offset != pending_offset_ + pending_.size()) {
       // Not where the last call ended (a caller that moved without Resume()):
       // whatever was half-read is not continued by these bytes, and they may
@@ -213,7 +213,7 @@ class XlogDecoder : public StreamDecoder {
   class StreamSink : public TextSink {
    public:
     StreamSink(DecodedStream* stream, std::vector<char>* scratch, const Emit& emit,
-               TailStats* stats)
+               SourceStats* stats)
         : stream_(stream), scratch_(scratch), emit_(emit), stats_(stats) {}
     char* Prepare(size_t room) override { return stream_->Prepare(scratch_, room); }
     void Commit(size_t n) override { stream_->Commit(n, scratch_, emit_, stats_); }
@@ -222,7 +222,7 @@ class XlogDecoder : public StreamDecoder {
     DecodedStream* stream_;
     std::vector<char>* scratch_;
     const Emit& emit_;
-    TailStats* stats_;
+    SourceStats* stats_;
   };
 
   void StartAt(uint64_t offset) override {
@@ -238,7 +238,7 @@ class XlogDecoder : public StreamDecoder {
   // Decodes the whole blocks at the start of `buf` (file offset `base`);
   // returns how many bytes it used. Stops at a block still arriving, or just
   // past the first byte of damage (then resyncing_: Resync() goes on).
-  size_t Parse(std::string_view buf, uint64_t base, StreamSink* sink, TailStats* stats) {
+  size_t Parse(std::string_view buf, uint64_t base, StreamSink* sink, SourceStats* stats) {
     size_t pos = 0;
     while (pos < buf.size()) {
       const std::string_view at = buf.substr(pos);
@@ -343,7 +343,7 @@ class XlogDecoder : public StreamDecoder {
   }
 
   // One whole block (header to end byte). False: its payload is damaged.
-  bool DecodeBlock(std::string_view block, uint64_t offset, StreamSink* sink, TailStats* stats) {
+  bool DecodeBlock(std::string_view block, uint64_t offset, StreamSink* sink, SourceStats* stats) {
     const unsigned char magic_byte = static_cast<unsigned char>(block[0]);
     const Magic magic = MagicOf(magic_byte);
     if (magic.async) TrackSeq(LoadU16(block.data() + 1), stats);
@@ -448,7 +448,7 @@ class XlogDecoder : public StreamDecoder {
   }
 
   // Counted once per damaged stretch; a good block ends the stretch.
-  void Damaged(uint64_t offset, const char* why, TailStats* stats) {
+  void Damaged(uint64_t offset, const char* why, SourceStats* stats) {
     if (damaged_) return;
     damaged_ = true;
     ++stats->decode_errors[kXlogIndex];
@@ -458,7 +458,7 @@ class XlogDecoder : public StreamDecoder {
 
   // mars numbers async blocks 1..65535 (0 skipped) from a process-wide
   // counter that starts again at 1 with the process; see the file comment.
-  void TrackSeq(uint16_t seq, TailStats* stats) {
+  void TrackSeq(uint16_t seq, SourceStats* stats) {
     if (seq == 0) return;
     if (last_seq_ != 0 && seq != 1) {
       const uint16_t expected = last_seq_ == 0xFFFF ? 1 : static_cast<uint16_t>(last_seq_ + 1);

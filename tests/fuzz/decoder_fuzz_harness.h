@@ -36,14 +36,14 @@
 #include <vector>
 
 #include "tail/line_decoder.h"
-#include "tail/tail_stats.h"
+#include "source/source_stats.h"
 
 namespace fuzz {
 
 using errpulse::DecoderPosition;
 using errpulse::LineDecoder;
 using errpulse::LineTimes;
-using errpulse::TailStats;
+using errpulse::SourceStats;
 
 // A check that failed: say which (stderr, for the crash report), then trap.
 [[noreturn]] inline void Fail(const char* what) {
@@ -246,7 +246,7 @@ using MakeDecoder = std::unique_ptr<LineDecoder> (*)(const std::string& path, si
 // after the call: a decoder reading past a piece, or keeping a view of it,
 // is an ASan report.
 inline void FeedRange(LineDecoder* d, std::string_view file, uint64_t from, uint64_t to, Rng* rng,
-                      std::vector<char>* scratch, Collector* out, TailStats* stats) {
+                      std::vector<char>* scratch, Collector* out, SourceStats* stats) {
   const LineDecoder::Emit emit = out->Emit();
   for (uint64_t at = from; at < to;) {
     const size_t n = rng ? PieceSize(rng, static_cast<size_t>(to - at)) : static_cast<size_t>(to - at);
@@ -259,7 +259,7 @@ inline void FeedRange(LineDecoder* d, std::string_view file, uint64_t from, uint
 
 struct RunResult {
   Lines lines;
-  TailStats stats;
+  SourceStats stats;
 };
 
 // FUZZ_SPLITS=K1,K2,... (when reproducing a finding): the offsets where the
@@ -311,7 +311,7 @@ inline Lines RunRestarts(MakeDecoder make, size_t max_line, bool expect_times,
   std::sort(stops.begin(), stops.end());
   Collector out(max_line, expect_times);
   std::vector<char> scratch;
-  TailStats stats;
+  SourceStats stats;
   std::unique_ptr<LineDecoder> d = make("fuzz", max_line);
   uint64_t start = 0;
   for (const uint64_t stop : stops) {
@@ -335,7 +335,7 @@ inline Lines RunRestarts(MakeDecoder make, size_t max_line, bool expect_times,
   return std::move(out.lines);
 }
 
-inline bool SameStats(const TailStats& a, const TailStats& b) {
+inline bool SameStats(const SourceStats& a, const SourceStats& b) {
   return a.lines_cut == b.lines_cut && a.decode_errors == b.decode_errors &&
          a.encrypted_blocks == b.encrypted_blocks && a.seq_gaps == b.seq_gaps;
 }

@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   std::string_view data(reinterpret_cast<const char*>(bytes + 1), size - 1);
 
   errpulse::LineSplitter splitter(kMaxLine);
-  errpulse::TailStats stats;
+  errpulse::SourceStats stats;
   std::vector<std::string> got;
   auto emit = [&](std::string_view chunk) { Collect(chunk, &got); };
   std::vector<char> buffer(kMaxLine + 256);

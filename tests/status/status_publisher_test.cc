@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "engine/log_sources.h"
 #include "engine/setup.h"
 #include "status/status_publisher.h"
 #include "support/test_support.h"
@@ -21,14 +22,14 @@ struct Fixture {
     setup = Setup::Compile(std::move(config), &d);
     EXPECT_TRUE(setup) << d.size();
     counts.assign(2, SourceCounts(setup->catalog->size(), 100));
-    tailer = std::make_unique<Tailer>(io, setup->config, [](size_t, std::string_view, const ChunkMeta&) {},
-                                      [] {});
+    sources = std::make_unique<SourceSet>(MakeLogSources(
+        io, setup->config, [](size_t, std::string_view, const ChunkMeta&) {}, [] {}));
   }
   StatusPublisher Publisher() const {
     return StatusPublisher(setup->catalog, std::shared_ptr<const Config>(setup, &setup->config));
   }
   StatusInputs Inputs(const AlertDispatcher* alerting = nullptr) {
-    return {counts, *tailer, alerting, 0, false};
+    return {counts, *sources, alerting, 0, false};
   }
   const CatalogEntry* Entry(int64_t code) const { return setup->catalog->Find(code); }
   void Errors(size_t source, int64_t code, int n) {
@@ -38,7 +39,7 @@ struct Fixture {
   boost::asio::io_context io;
   std::shared_ptr<const Setup> setup;
   std::vector<SourceCounts> counts;
-  std::unique_ptr<Tailer> tailer;
+  std::unique_ptr<SourceSet> sources;
 };
 
 TEST(StatusPublisher, NothingBeforeTheFirstRefresh) {

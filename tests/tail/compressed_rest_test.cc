@@ -27,7 +27,7 @@ FileRecord RecordOf(const std::string& path, uint64_t offset) {
 
 std::string ReadRest(const std::string& gz, const FileRecord& record, bool* found) {
   std::string out;
-  TailStats stats;
+  SourceStats stats;
   *found = ReadCompressedRest(gz, record, 1024, [&](std::string_view l) { out += std::string(l) + "|"; },
                               &stats);
   return out;

@@ -93,7 +93,7 @@ struct DecoderRun {
 
   std::unique_ptr<LineDecoder> decoder;
   std::vector<char> scratch;
-  TailStats stats;
+  SourceStats stats;
   std::vector<Line> lines;
   int emits = 0;
 };
@@ -424,7 +424,7 @@ TEST(DockerDecoder, SameLinesAtEverySplit) {
 // A decoder fed input[0, cut), then a fresh one resumed from its position
 // and fed the rest: together they emit exactly what one decoder emits.
 std::vector<Line> Restarted(LogFormat format, const std::string& input, size_t cut, size_t max,
-                            TailStats* stats) {
+                            SourceStats* stats) {
   DecoderRun first(format, max);
   first.Feed(input, 0, cut);
   const DecoderPosition position = first.decoder->Position();
@@ -527,7 +527,7 @@ void ExpectExactlyOnceAtEveryByte(LogFormat format, const std::string& input,
   ASSERT_EQ(whole.lines, want);
   ASSERT_EQ(whole.stats.lines_cut, 2u);
   for (size_t cut = 0; cut <= input.size(); ++cut) {
-    TailStats stats;
+    SourceStats stats;
     ASSERT_EQ(Restarted(format, input, cut, max, &stats), want) << "restart at " << cut;
     ASSERT_EQ(stats.lines_cut, whole.stats.lines_cut) << "restart at " << cut;
     ASSERT_EQ(stats.decode_errors, whole.stats.decode_errors) << "restart at " << cut;

@@ -1,7 +1,7 @@
 // ContainerLabels: namespace, pod and container from kubelet's log names.
 #include <gtest/gtest.h>
 
-#include "tail/container_labels.h"
+#include "source/container_labels.h"
 
 namespace errpulse {
 namespace {

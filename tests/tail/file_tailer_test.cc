@@ -34,7 +34,7 @@ struct Reader {
   }
   FileTailer file;
   ReadBuffers buffers;
-  TailStats stats;
+  SourceStats stats;
 };
 
 TEST(FileTailer, PartialLineWaitsForItsNewline) {
@@ -112,7 +112,7 @@ TEST(FileTailer, CompleteLongLinesInOneReadAreCutToo) {
   ASSERT_EQ(file.Open(false), 0);
   ReadBuffers buffers;
   buffers.raw.resize(100 + 4096);
-  TailStats stats;
+  SourceStats stats;
   std::vector<std::string> chunks;
   ChunkSink sink = [&](size_t, std::string_view lines, const ChunkMeta&) { chunks.emplace_back(lines); };
   ASSERT_EQ(file.ReadSome(4096, &buffers, sink, &stats), FileTailer::ReadStatus::kData);

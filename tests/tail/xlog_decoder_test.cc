@@ -153,7 +153,7 @@ struct XlogReader {
 
   std::unique_ptr<LineDecoder> decoder;
   std::vector<char> scratch;
-  TailStats stats;
+  SourceStats stats;
   std::vector<std::string> lines;
 };
 

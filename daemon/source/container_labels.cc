@@ -1,4 +1,4 @@
-#include "tail/container_labels.h"
+#include "source/container_labels.h"
 
 #include <algorithm>
 #include <cctype>
