@@ -49,8 +49,6 @@ endfunction()
 errpulse_stage(common LIBS yaml-cpp)
 # The seam every kind of input sits behind (LogSource, chunks, checkpoints).
 errpulse_stage(source DEPS common)
-# The systemd journal read through sd-journal (the lower half of a journal source).
-errpulse_stage(journal LIBS PkgConfig::SYSTEMD)
 errpulse_stage(classify DEPS common LIBS yaml-cpp)
 errpulse_stage(extract DEPS common LIBS PkgConfig::RE2 yaml-cpp)
 errpulse_stage(notify DEPS common
@@ -61,6 +59,8 @@ errpulse_stage(alert DEPS classify common extract notify
 errpulse_stage(config DEPS alert common LIBS yaml-cpp)
 errpulse_stage(tail DEPS common config source
   LIBS Boost::system spdlog::spdlog ZLIB::ZLIB PkgConfig::ZSTD)
+# The systemd journal source, read through sd-journal.
+errpulse_stage(journal DEPS config source LIBS PkgConfig::SYSTEMD Boost::system spdlog::spdlog)
 # The counts engine/ keeps and metrics/ and status/ read.
 errpulse_stage(count DEPS classify source)
 errpulse_stage(state DEPS alert source LIBS nlohmann_json::nlohmann_json)
@@ -70,10 +70,10 @@ errpulse_stage(http DEPS common
        Threads::Threads)
 errpulse_stage(status DEPS alert classify common config count http source
   LIBS nlohmann_json::nlohmann_json)
-errpulse_stage(engine DEPS alert classify common config count extract metrics source state status tail
+errpulse_stage(engine DEPS alert classify common config count extract journal metrics source state status tail
   LIBS Boost::system yaml-cpp spdlog::spdlog Threads::Threads)
 errpulse_stage(service DEPS engine status LIBS PkgConfig::SYSTEMD Boost::system spdlog::spdlog)
-errpulse_stage(cli DEPS alert common count engine http metrics service status tail
+errpulse_stage(cli DEPS alert common count engine http journal metrics service status tail
   LIBS Boost::system nlohmann_json::nlohmann_json spdlog::spdlog Threads::Threads)
 
 get_property(ERRPULSE_STAGES GLOBAL PROPERTY ERRPULSE_STAGES)

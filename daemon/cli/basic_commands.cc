@@ -12,6 +12,7 @@
 #include "cli/daemon_runner.h"
 #include "cli/options.h"
 #include "common/paths.h"
+#include "journal/journal_reader.h"
 #include "tail/file_tailer.h"
 
 namespace errpulse {
@@ -84,6 +85,39 @@ void PrintFileFormats(const Config& config) {
   spdlog::set_level(level);
 }
 
+// Each journal source's journal as this user can read it now: a warning for
+// what would leave the source blind (the daemon retries, so none is fatal).
+void CheckJournalSources(const Config& config, const std::string& config_path) {
+  for (const SourceConfig& source : config.sources) {
+    if (!source.journal) continue;
+    JournalSpec spec;
+    spec.units = source.journal->units;
+    spec.identifiers = source.journal->identifiers;
+    spec.directory = source.journal->directory;
+    JournalReader reader(spec);
+    const std::string prefix = "source '" + source.name + "': ";
+    if (std::string error = reader.Open(); !error.empty()) {
+      std::cerr << config_path << ": warning: " << prefix << error << "\n";
+      continue;
+    }
+    if (reader.directory_missing()) {
+      std::cerr << config_path << ": warning: " << prefix << "journal directory "
+                << spec.directory << " does not exist (yet)\n";
+      continue;
+    }
+    if (spec.directory.empty() && !reader.HasReadableFiles()) {
+      std::cerr << config_path << ": warning: " << prefix
+                << "no system journal file is readable by this user: add it to the "
+                   "systemd-journal group (the shipped unit does)\n";
+      continue;
+    }
+    size_t matching = 0;
+    reader.Read(1, [&](const JournalEntry&) { ++matching; });
+    std::cout << prefix << reader.Describe() << ": readable"
+              << (matching ? "" : "; no entry matches its units/identifiers yet") << "\n";
+  }
+}
+
 }  // namespace
 
 int CheckCommand(const Args& raw) {
@@ -109,6 +143,7 @@ int CheckCommand(const Args& raw) {
     }
   }
   PrintFileFormats(setup->config);
+  CheckJournalSources(setup->config, config);
   std::cout << config << ": ok: " << setup->config.sources.size() << " source(s), "
             << setup->rules->rules().size() << " rule(s) from "
             << setup->config.rule_files.size() << " file(s), " << setup->catalog->size()
@@ -133,6 +168,7 @@ int UsageCommand(int status) {
   errpulsed explain [--json] [--config FILE] CODE|NAME...
                                             print the catalog entry of each code
   errpulsed replay [--config FILE] [--source NAME] [--format F] [--json] LOGFILE...
+  errpulsed replay [--config FILE] [--source NAME] [--json] --journal-file FILE...
                                             run the engine over log files and print what it counted
                                             (- : standard input, e.g. journalctl -o cat | ... replay -)
   errpulsed demo [--listen HOST:PORT]       run on generated SDK and REST logs (default 127.0.0.1:9464)

@@ -60,10 +60,46 @@ void ReadFileList(YamlReader& reader, const YAML::Node& node, const char* key,
   }
 }
 
+// `journal:` of a source: a map (possibly empty: `journal: {}` reads the whole
+// system journal).
+JournalSelection ReadJournalSelection(YamlReader& reader, const YAML::Node& node,
+                                      const std::string& base_dir, const std::string& source) {
+  JournalSelection selection;
+  if (node.IsNull()) return selection;  // `journal:` alone
+  if (!reader.ExpectMap(node, "journal")) return selection;
+  reader.CheckKeys(node, {"units", "identifiers", "directory"}, "journal");
+  for (auto [key, out] : {std::pair{"units", &selection.units},
+                          std::pair{"identifiers", &selection.identifiers}}) {
+    auto n = node[key];
+    if (!n) continue;
+    auto v = reader.StringList(n, key);
+    if (!v) continue;
+    for (const auto& name : *v) {
+      if (name.empty() || name.find('=') != std::string::npos ||
+          name.find_first_of("*?[") != std::string::npos)
+        reader.Error(n, std::string("journal ") + key + " of source '" + source +
+                            "': '" + name + "' is not an exact name (no globs, no '=')");
+      else
+        out->push_back(name);
+    }
+    if (v->empty())
+      reader.Error(n, std::string("journal ") + key + " of source '" + source +
+                          "' is empty: leave it out to take every entry");
+  }
+  if (auto n = node["directory"]) {
+    if (auto v = reader.String(n, "directory")) {
+      if (v->empty()) reader.Error(n, "journal directory of source '" + source + "' is empty");
+      else selection.directory = Resolve(base_dir, *v);
+    }
+  }
+  return selection;
+}
+
 void ReadSource(YamlReader& reader, const YAML::Node& item, const std::string& base_dir,
                 Config* config) {
   if (!reader.ExpectMap(item, "source")) return;
-  reader.CheckKeys(item, {"name", "paths", "start_at", "rules", "format", "kubernetes_labels"},
+  reader.CheckKeys(item,
+                   {"name", "paths", "journal", "start_at", "rules", "format", "kubernetes_labels"},
                    "source");
   SourceConfig source;
   if (auto n = item["name"]) {
@@ -81,8 +117,17 @@ void ReadSource(YamlReader& reader, const YAML::Node& item, const std::string& b
       for (const auto& p : *v) source.paths.push_back(Resolve(base_dir, p));
       if (v->empty()) reader.Error(n, "source '" + source.name + "' has no paths");
     }
+    if (item["journal"])
+      reader.Error(n, "source '" + source.name + "' has both 'paths' and 'journal': a source "
+                      "reads files or the journal; make two sources");
+  } else if (auto j = item["journal"]) {
+    source.journal = ReadJournalSelection(reader, j, base_dir, source.name);
+    for (const char* key : {"format", "kubernetes_labels"})
+      if (auto k = item[key])
+        reader.Error(k, std::string("'") + key + "' is for file sources; journal source '" +
+                            source.name + "' takes each entry's MESSAGE as one line");
   } else {
-    reader.Error(item, "source '" + source.name + "' is missing 'paths'");
+    reader.Error(item, "source '" + source.name + "' is missing 'paths' (files) or 'journal'");
   }
   if (auto n = item["start_at"]) {
     if (auto v = reader.String(n, "start_at")) {

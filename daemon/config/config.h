@@ -18,9 +18,18 @@ namespace errpulse {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/errpulse/errpulse.yaml";
 
+// A journal source's selection (`journal:`): which journal, which entries.
+struct JournalSelection {
+  std::vector<std::string> units;        // _SYSTEMD_UNIT, exact names, OR; empty: any
+  std::vector<std::string> identifiers;  // SYSLOG_IDENTIFIER, OR; empty: any
+  std::string directory;                 // absolute; empty: the system journal
+};
+
 struct SourceConfig {
   std::string name;
+  // A source reads files (paths) or the systemd journal (journal), never both.
   std::vector<std::string> paths;  // files or globs, absolute
+  std::optional<JournalSelection> journal;
   bool start_at_end = true;        // `start_at: end` (default) or `beginning`
   // How files' bytes become lines (tail/log_format.h); auto decides per file.
   LogFormat format = LogFormat::kAuto;

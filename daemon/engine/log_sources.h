@@ -1,6 +1,7 @@
 // MakeLogSources: the LogSources a config needs, in a SourceSet — the one
 // place that knows every kind of source. Files (the Tailer) read every
-// configured source with paths; each further kind is added here, next to it.
+// configured source with paths, the JournalSource every one with `journal:`;
+// each further kind is added here, next to them.
 //
 // Thread-compatible; the sources it builds run on `io`'s one thread.
 #pragma once

@@ -145,6 +145,7 @@ std::vector<SourceStart> Pipeline::ResumeFrom(Snapshot snapshot) {
     starts[s].mode = SourceStart::Mode::kResume;
     starts[s].checkpoint.files = std::move(saved.files);
     starts[s].checkpoint.known = std::move(saved.known);
+    starts[s].checkpoint.cursor = std::move(saved.journal_cursor);
     starts[s].committed_at_ms = snapshot.written_at_ms;
   }
   if (alerting_) alerting_->Import(snapshot.alerts);
@@ -343,6 +344,7 @@ Snapshot Pipeline::TakeSnapshot(bool incremental, const std::vector<SourceLook>&
     state.files_partial = checkpoint.files_partial;
     state.files = std::move(checkpoint.files);
     state.known = std::move(checkpoint.known);
+    state.journal_cursor = std::move(checkpoint.cursor);
     snapshot.sources.push_back(std::move(state));
   }
   if (alerting_) {

@@ -284,6 +284,12 @@ JournalRead JournalReader::Read(size_t max_entries, const JournalEntrySink& sink
   return result;
 }
 
+bool JournalReader::HasReadableFiles() const {
+  if (!journal_) return false;
+  return sd_journal_has_runtime_files(journal_.get()) > 0 ||
+         sd_journal_has_persistent_files(journal_.get()) > 0;
+}
+
 int JournalReader::PollTimeoutMs() const {
   if (!journal_ || fd_ < 0) return -1;
   uint64_t until_usec = 0;

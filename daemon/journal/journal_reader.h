@@ -111,6 +111,10 @@ class JournalReader {
   // source. (sd-journal cannot watch for a directory that is not there.)
   std::string Open();
   bool is_open() const { return journal_ != nullptr; }
+  // Whether the open journal has any file this process can read. The
+  // system journal opened without the rights to read it (not root, not in
+  // the systemd-journal group) opens fine and holds nothing: this tells.
+  bool HasReadableFiles() const;
   bool directory_missing() const { return directory_missing_; }
 
   // Positioning; each returns "" or what failed. The next Read() hands on:

@@ -210,6 +210,8 @@ std::string SerializeSnapshot(const Snapshot& snapshot) {
                        {"tail", TailToJson(s.tail)},
                        {"files", files},
                        {"known", known}});
+    // Journal sources only: file sources' state reads as it always did.
+    if (!s.journal_cursor.empty()) sources.back()["journal_cursor"] = s.journal_cursor;
     if (!s.containers.empty()) {  // written only when used: older files read the same
       json containers = json::array();
       for (const auto& c : s.containers) {
@@ -279,6 +281,12 @@ std::string ParseSnapshot(std::string_view text, Snapshot* out) {
             !jk[1].is_number_unsigned() || jk[0].get<uint64_t>() > kFingerprintBytes)
           return "bad entry in known";
         s.known.push_back({jk[0].get<uint32_t>(), jk[1].get<uint64_t>()});
+      }
+      if (js.contains("journal_cursor")) {
+        const json& cursor = js["journal_cursor"];
+        if (!cursor.is_string() || cursor.get<std::string>().empty())
+          return "bad journal_cursor";
+        s.journal_cursor = cursor.get<std::string>();
       }
       if (js.contains("containers")) {
         for (const auto& jc : Member(js, "containers", /*array=*/true)) {

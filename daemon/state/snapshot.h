@@ -42,6 +42,8 @@ struct SourceState {
   SourceStats tail;                         // the counters (gauges are not kept)
   std::vector<FileRecord> files;
   std::vector<Fingerprint> known;  // files already read to their end
+  // Journal sources: the cursor of the last entry counted ("": none yet).
+  std::string journal_cursor;
   std::vector<ContainerState> containers;
   // A commit's snapshot may leave out a source that has not changed since
   // the last commit: only `name` is set then; or hold in by_code and other

@@ -9,7 +9,8 @@ namespace {
 
 // Key tags. Top level: 'W' written_at_ms, 'O' the order of the sources,
 // 'S' a source, 'A' an alert instance. Under a source: 'c' counts, 't' tail counters, 'b' a code's
-// count, 'o' a range domain's count, 'k' the known fingerprints, 'L' the
+// count, 'o' a range domain's count, 'k' the known fingerprints, 'j' the
+// journal cursor (journal sources only), 'L' the
 // file order, 'f' a file ('i' identity, 'p' position), 'C' a container ('n'
 // its counts, 'b' a code's count). Under an alert instance: 'h' its header,
 // 'e' and 't' a second of its error and total windows.
@@ -102,6 +103,11 @@ class Flattener {
       PutVarint(&value_, k.hash);
     }
     Emit();
+    if (!s.journal_cursor.empty()) {
+      Key(prefix, 'j');
+      value_ = s.journal_cursor;
+      Emit();
+    }
     for (const auto& c : s.containers) {
       Key(prefix, 'C');
       PutBytes(&key_, c.namespace_name);
@@ -300,6 +306,10 @@ struct Unflattener {
         }
         return ok && v.done() ? "" : Bad("known files");
       }
+      case 'j':
+        if (!k.done() || value.empty()) return Bad("journal cursor");
+        s.state.journal_cursor = std::string(value);
+        return "";
       case 'L': {
         s.order = true;
         uint64_t n = 0;

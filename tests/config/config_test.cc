@@ -129,6 +129,74 @@ TEST(Config, YamlSyntaxError) {
             std::string::npos);
 }
 
+TEST(Config, JournalSourcesReadTheirSelection) {
+  Diagnostics d;
+  auto config = ParseConfig(R"(sources:
+  - name: app
+    journal:
+      units: [app-server.service, worker.service]
+      identifiers: app-server
+      directory: journal
+    start_at: beginning
+    rules: [rest]
+  - name: all
+    journal: {}
+  - name: bare
+    journal:
+  - name: files
+    paths: [/var/log/x.log]
+)",
+                            "errpulse.yaml", "/base", &d);
+  ASSERT_TRUE(config) << FormatDiagnostics(d);
+  ASSERT_EQ(config->sources.size(), 4u);
+  const SourceConfig& app = config->sources[0];
+  ASSERT_TRUE(app.journal);
+  EXPECT_TRUE(app.paths.empty());
+  EXPECT_EQ(app.journal->units, (std::vector<std::string>{"app-server.service", "worker.service"}));
+  EXPECT_EQ(app.journal->identifiers, (std::vector<std::string>{"app-server"}));
+  EXPECT_EQ(app.journal->directory, "/base/journal");
+  EXPECT_FALSE(app.start_at_end);
+  for (size_t s : {1u, 2u}) {
+    ASSERT_TRUE(config->sources[s].journal) << s;
+    EXPECT_TRUE(config->sources[s].journal->units.empty());
+    EXPECT_TRUE(config->sources[s].journal->directory.empty());
+  }
+  EXPECT_FALSE(config->sources[3].journal);
+}
+
+TEST(Config, JournalSourceMistakesPointAtTheValue) {
+  const std::string all = Errors(R"(sources:
+  - name: both
+    paths: [/var/log/x.log]
+    journal: {}
+  - name: globbed
+    journal:
+      units: [app-*.service]
+      identifiers: []
+      unit: [x]
+  - name: decoded
+    journal: {directory: ""}
+    format: clog
+  - name: neither
+)");
+  EXPECT_NE(all.find("errpulse.yaml:3:12: source 'both' has both 'paths' and 'journal'"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find("errpulse.yaml:7:14: journal units of source 'globbed': 'app-*.service' is "
+                     "not an exact name"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find("errpulse.yaml:8:20: journal identifiers of source 'globbed' is empty"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find("errpulse.yaml:9:7: unknown key 'unit' in journal (did you mean 'units'?)"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find("errpulse.yaml:11:26: journal directory of source 'decoded' is empty"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find("errpulse.yaml:12:13: 'format' is for file sources"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("errpulse.yaml:13:5: source 'neither' is missing 'paths' (files) or "
+                     "'journal'"),
+            std::string::npos) << all;
+}
+
 TEST(Config, MissingCatalogFileAndEmptyGlob) {
   const std::string all = Errors("catalog: [/nonexistent/catalog.yaml]\nrules: /nonexistent/*.yaml\n");
   EXPECT_NE(all.find("errpulse.yaml:1:11: '/nonexistent/catalog.yaml': No such file or directory"),

@@ -98,6 +98,7 @@ inline ::testing::AssertionResult SameSnapshot(const Snapshot& a, const Snapshot
         x.tail.decode_errors != y.tail.decode_errors ||
         x.tail.encrypted_blocks != y.tail.encrypted_blocks || x.tail.seq_gaps != y.tail.seq_gaps)
       return fail(where + "tail counters");
+    if (x.journal_cursor != y.journal_cursor) return fail(where + "journal cursor");
     if (x.containers.size() != y.containers.size()) return fail(where + "number of containers");
     for (size_t c = 0; c < x.containers.size(); ++c) {
       const ContainerState& p = x.containers[c];

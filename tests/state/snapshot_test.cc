@@ -135,6 +135,33 @@ TEST(Snapshot, DecodedFormatsAndContainersRoundTrip) {
   EXPECT_TRUE(Refused(WithChecksum(broken), "decode_skip"));
 }
 
+// A journal source's cursor: written only for journal sources (a file
+// source's state reads as it always did), read back exactly, and an empty or
+// non-string cursor refused rather than read as "start over".
+TEST(Snapshot, JournalCursorRoundTripsAndOnlyJournalSourcesHaveOne) {
+  Snapshot original = Sample();
+  EXPECT_EQ(SerializeSnapshot(original).find("journal_cursor"), std::string::npos);
+  SourceState journal;
+  journal.name = "app";
+  journal.lines = 7;
+  journal.journal_cursor = "s=3bdc6f5ef6d74b6c;i=1;b=5f0e2a3c;m=3e8;t=6454216075000;x=a567ec1a";
+  original.sources.push_back(journal);
+  const std::string text = SerializeSnapshot(original);
+  Snapshot parsed;
+  ASSERT_EQ(ParseSnapshot(text, &parsed), "");
+  EXPECT_TRUE(SameSnapshot(parsed, original));
+  EXPECT_EQ(parsed.sources.back().journal_cursor, journal.journal_cursor);
+  EXPECT_EQ(SerializeSnapshot(parsed), text);
+  const std::string body = BodyOf(text);
+  const std::string field = "\"journal_cursor\":\"" + journal.journal_cursor + "\"";
+  ASSERT_NE(body.find(field), std::string::npos) << body;
+  for (const char* bad : {"\"journal_cursor\":\"\"", "\"journal_cursor\":17"}) {
+    std::string broken = body;
+    broken.replace(broken.find(field), field.size(), bad);
+    EXPECT_TRUE(Refused(WithChecksum(broken), "journal_cursor")) << bad;
+  }
+}
+
 TEST(Snapshot, HeaderIsMagicVersionAndFnvOfTheBody) {
   const std::string text = SerializeSnapshot(Sample());
   const size_t newline = text.find('\n');

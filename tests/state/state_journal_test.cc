@@ -41,6 +41,11 @@ Snapshot FullSample() {
   s.sources[1].files.push_back(clog);
   s.sources[1].files.push_back(undecided);
   s.sources[1].tail.decode_errors[static_cast<size_t>(LogFormat::kClog)] = 2;
+  SourceState journal;  // a journal source: a cursor, no files
+  journal.name = "app-journal";
+  journal.lines = 42;
+  journal.journal_cursor = "s=3bdc6f5e;i=1f;b=5f0e2a3c;m=3e8;t=6454216075000;x=a567ec1a00b1a77a";
+  s.sources.push_back(journal);
   s.sources[1].tail.encrypted_blocks = 3;
   s.sources[1].tail.seq_gaps = 4;
   s.sources[1].containers = {{"live", "room-7d9f", "app", 40, 2, {{-2, 5}, {INT64_MIN, 1}}},
