@@ -20,6 +20,19 @@ std::vector<std::string> SourceNames(const Config& config) {
   return names;
 }
 
+// The status page's per-minute ring (MinuteCounts) to and from the state
+// file (MinuteState), both ways: the same fields, since status/ sits beside
+// state/, not above it.
+template <typename To, typename From>
+std::vector<To> ConvertMinutes(const std::vector<From>& minutes) {
+  std::vector<To> out;
+  for (const auto& m : minutes) {
+    out.push_back({m.minute, {}, m.rest});
+    for (const auto& c : m.counts) out.back().counts.push_back({c.source, c.code, c.count});
+  }
+  return out;
+}
+
 }  // namespace
 
 Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> setup)
@@ -149,6 +162,7 @@ std::vector<SourceStart> Pipeline::ResumeFrom(Snapshot snapshot) {
     starts[s].committed_at_ms = snapshot.written_at_ms;
   }
   if (alerting_) alerting_->Import(snapshot.alerts);
+  status_.RestoreMinutes(ConvertMinutes<MinuteCounts>(snapshot.minutes));  // a reload keeps its own
   return starts;
 }
 
@@ -273,7 +287,9 @@ uint64_t CounterSum(const SourceStats& t) {
 uint64_t Pipeline::ChangeSignature() const {
   // Every committed quantity only grows, except offsets after a truncation,
   // which also bumps `truncations`: the sum changes whenever anything does.
-  uint64_t signature = sources_.generation() + (alerting_ ? alerting_->generation() : 0);
+  // A completed minute of the status page's ring is worth a commit too.
+  uint64_t signature = sources_.generation() + (alerting_ ? alerting_->generation() : 0) +
+                       status_.minutes().generation();
   for (size_t s = 0; s < counts_.size(); ++s)
     signature += counts_[s].lines + CounterSum(sources_.For(s).Stats(s));
   return signature;
@@ -351,6 +367,15 @@ Snapshot Pipeline::TakeSnapshot(bool incremental, const std::vector<SourceLook>&
     snapshot.alerts = incremental ? alerting_->ExportChanges() : alerting_->Export();
     snapshot.alerts_partial = incremental;
   }
+  // The status page's per-minute ring: only when a minute was completed since
+  // the last commit (the journal keeps it otherwise); a full commit takes the
+  // minute in progress too, so a clean stop and start loses none of it.
+  if (incremental && status_.minutes().generation() == committed_minutes_) {
+    snapshot.minutes_unchanged = true;
+  } else {
+    snapshot.minutes =
+        ConvertMinutes<MinuteState>(status_.minutes().Saved(/*with_current=*/!incremental));
+  }
   return snapshot;
 }
 
@@ -360,6 +385,7 @@ Snapshot Pipeline::Commit(CommitKind kind) {
   if (!store_.CanAppend()) kind = CommitKind::kFull;
   const std::vector<SourceLook> looks = LookAtSources();
   const uint64_t alert_clock = alerting_ ? alerting_->change_clock() : 0;
+  const uint64_t minutes_generation = status_.minutes().generation();
   Snapshot snapshot = TakeSnapshot(/*incremental=*/kind == CommitKind::kAppend, looks);
   last_commit_ = std::chrono::steady_clock::now();
   committed_signature_ = ChangeSignature();
@@ -379,6 +405,7 @@ Snapshot Pipeline::Commit(CommitKind kind) {
     }
     committed_generation_ = sources_.generation();
     if (alerting_) alerting_->MarkCommitted(alert_clock);
+    committed_minutes_ = minutes_generation;
     if (kind == CommitKind::kFull) last_sync_ = last_commit_;
   }
   NoteCommitResult(error, snapshot.written_at_ms);

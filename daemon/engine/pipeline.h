@@ -155,6 +155,7 @@ class Pipeline {
   int64_t status_refreshed_ms_ = 0;
   void ScheduleStatus();
   StatusPublisher status_;
+  uint64_t committed_minutes_ = ~uint64_t{0};  // status_.minutes().generation() at the last commit
   boost::asio::steady_timer status_timer_;
   int64_t last_commit_wall_ms_ = 0;  // last successful commit
 };

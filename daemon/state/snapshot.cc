@@ -189,6 +189,26 @@ AlertInstanceState AlertFromJson(const json& j) {
   return a;
 }
 
+// A minute: {"minute": N, "rest": R, "counts": [[source, code, n], ...]}.
+json MinuteToJson(const MinuteState& m) {
+  json counts = json::array();
+  for (const auto& c : m.counts) counts.push_back({c.source, c.code, c.count});
+  return {{"minute", m.minute}, {"rest", m.rest}, {"counts", counts}};
+}
+
+MinuteState MinuteFromJson(const json& j) {
+  MinuteState m;
+  m.minute = Field<int64_t>(j, "minute");
+  m.rest = Field<uint64_t>(j, "rest");
+  for (const auto& c : Member(j, "counts", /*array=*/true)) {
+    if (!c.is_array() || c.size() != 3 || !c[0].is_string() || !c[1].is_string() ||
+        !c[2].is_number_unsigned())
+      throw std::runtime_error("bad entry in a minute's counts");
+    m.counts.push_back({c[0].get<std::string>(), c[1].get<std::string>(), c[2].get<uint64_t>()});
+  }
+  return m;
+}
+
 }  // namespace
 
 std::string SerializeSnapshot(const Snapshot& snapshot) {
@@ -226,9 +246,13 @@ std::string SerializeSnapshot(const Snapshot& snapshot) {
   }
   json alerts = json::array();
   for (const auto& a : snapshot.alerts) alerts.push_back(AlertToJson(a));
-  const std::string body =
-      json{{"written_at_ms", snapshot.written_at_ms}, {"sources", sources}, {"alerts", alerts}}
-          .dump();
+  json root{{"written_at_ms", snapshot.written_at_ms}, {"sources", sources}, {"alerts", alerts}};
+  if (!snapshot.minutes.empty()) {  // written only when kept: older files read the same
+    json minutes = json::array();
+    for (const auto& m : snapshot.minutes) minutes.push_back(MinuteToJson(m));
+    root["minutes"] = minutes;
+  }
+  const std::string body = root.dump();
   char header[64];
   std::snprintf(header, sizeof(header), "%s %d %016llx\n", kMagic.data(), kVersion,
                 static_cast<unsigned long long>(Fnv1a(body)));
@@ -309,6 +333,9 @@ std::string ParseSnapshot(std::string_view text, Snapshot* out) {
     }
     for (const auto& ja : Member(root, "alerts", /*array=*/true))
       snapshot.alerts.push_back(AlertFromJson(ja));
+    if (root.contains("minutes"))
+      for (const auto& jm : Member(root, "minutes", /*array=*/true))
+        snapshot.minutes.push_back(MinuteFromJson(jm));
     *out = std::move(snapshot);
     return "";
   } catch (const std::exception& e) {

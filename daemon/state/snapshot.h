@@ -56,6 +56,20 @@ struct SourceState {
   bool files_partial = false;
 };
 
+// The status page's errors per minute of the last hour (status/minute_ring.h)
+// so its charts survive a restart: per minute, each (source, code) that had
+// errors, at most a few hundred, the rest summed.
+struct MinuteCountState {
+  std::string source;
+  std::string code;  // "60007" or "other:<domain>"
+  uint64_t count = 0;
+};
+struct MinuteState {
+  int64_t minute = 0;  // wall ms / 60'000
+  std::vector<MinuteCountState> counts;
+  uint64_t rest = 0;
+};
+
 struct Snapshot {
   int64_t written_at_ms = 0;  // wall clock, for the operator's information
   std::vector<SourceState> sources;
@@ -63,6 +77,11 @@ struct Snapshot {
   // A commit's snapshot: `alerts` lists only the instances that changed or
   // were dropped since the last commit; the others are as committed.
   bool alerts_partial = false;
+  // Written only when set: older state files have none. A commit's snapshot
+  // leaves them out (minutes_unchanged) unless a minute was completed since
+  // the last commit, so the ring costs a write once a minute at most.
+  std::vector<MinuteState> minutes;
+  bool minutes_unchanged = false;
 };
 
 std::string SerializeSnapshot(const Snapshot& snapshot);

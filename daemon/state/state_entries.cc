@@ -1,5 +1,6 @@
 #include "state/state_entries.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "state/varint.h"
@@ -13,8 +14,10 @@ namespace {
 // journal cursor (journal sources only), 'L' the
 // file order, 'f' a file ('i' identity, 'p' position), 'C' a container ('n'
 // its counts, 'b' a code's count). Under an alert instance: 'h' its header,
-// 'e' and 't' a second of its error and total windows.
+// 'e' and 't' a second of its error and total windows. 'M' a minute of the
+// status page's per-minute counts, in a group of its own ("M").
 constexpr char kWritten = 'W', kSourceOrder = 'O', kSource = 'S', kAlert = 'A';
+constexpr char kMinute = 'M';
 
 // The key of a file within its source: path, retired, device, inode (a path
 // can name an active file and a rotated-away one at once).
@@ -59,6 +62,7 @@ class Flattener {
     for (const auto& source : s.sources) Source(source);
     if (s.alerts_partial) sink_->KeepUnmentioned(std::string_view(&kAlert, 1));
     for (const auto& alert : s.alerts) Alert(alert);
+    Minutes(s);
   }
 
  private:
@@ -197,6 +201,32 @@ class Flattener {
     }
   }
 
+  // One entry per minute: rest, then (source, code, count) per pair. The
+  // group is left as it was unless a minute was completed since the last
+  // commit; absent when the ring is empty (older states have none).
+  void Minutes(const Snapshot& s) {
+    const std::string_view group(&kMinute, 1);
+    if (s.minutes_unchanged) {
+      sink_->Group(group, GroupMode::kUnchanged);
+      return;
+    }
+    if (s.minutes.empty()) return;
+    sink_->Group(group, GroupMode::kComplete);
+    for (const auto& m : s.minutes) {
+      key_.assign(1, kMinute);
+      PutSigned(&key_, m.minute);
+      value_.clear();
+      PutVarint(&value_, m.rest);
+      PutVarint(&value_, m.counts.size());
+      for (const auto& c : m.counts) {
+        PutBytes(&value_, c.source);
+        PutBytes(&value_, c.code);
+        PutVarint(&value_, c.count);
+      }
+      Emit();
+    }
+  }
+
   EntrySink* sink_;
   std::string key_, value_;
 };
@@ -257,6 +287,7 @@ struct Unflattener {
       return ok && v.done() ? "" : Bad("source order");
     }
     if (tag == kAlert) return AlertEntry(k, v);
+    if (tag == kMinute) return MinuteEntry(k, v, value.size());
     if (tag != kSource) return "unknown entry kind";
     std::string_view name;
     if (!k.GetBytes(&name) || !k.GetByte(&tag)) return Bad("source");
@@ -425,6 +456,24 @@ struct Unflattener {
                : Bad("alert window");
   }
 
+  std::string MinuteEntry(VarintReader& k, VarintReader& v, size_t size) {
+    MinuteState m;
+    uint64_t n = 0;
+    bool ok = k.GetSigned(&m.minute) && k.done() && v.Get(&m.rest) && v.Get(&n) && n <= size;
+    for (uint64_t i = 0; ok && i < n; ++i) {
+      std::string_view source, code;
+      MinuteCountState c;
+      if ((ok = v.GetBytes(&source) && v.GetBytes(&code) && v.Get(&c.count))) {
+        c.source = std::string(source);
+        c.code = std::string(code);
+        m.counts.push_back(std::move(c));
+      }
+    }
+    if (!ok || !v.done()) return Bad("minute");
+    snapshot.minutes.push_back(std::move(m));
+    return "";
+  }
+
   std::string Finish(Snapshot* out) {
     if (!written || !ordered) return "missing time or source order entry";
     if (source_order.size() != sources.size()) return "the source order does not list every source";
@@ -452,6 +501,9 @@ struct Unflattener {
       if (!a.header) return "an alert instance of '" + a.state.alertname + "' is incomplete";
       snapshot.alerts.push_back(std::move(a.state));
     }
+    // Keys order minutes by their varint bytes, not by time.
+    std::sort(snapshot.minutes.begin(), snapshot.minutes.end(),
+              [](const MinuteState& a, const MinuteState& b) { return a.minute < b.minute; });
     *out = std::move(snapshot);
     return "";
   }

@@ -26,7 +26,7 @@ constexpr uint64_t kCompactFactor = 4;
 constexpr uint64_t kCompactMinBytes = 1 << 20;
 
 bool IsComplete(const Snapshot& snapshot) {
-  if (snapshot.alerts_partial) return false;
+  if (snapshot.alerts_partial || snapshot.minutes_unchanged) return false;
   for (const auto& s : snapshot.sources)
     if (s.unchanged || s.codes_partial || s.files_partial) return false;
   for (const auto& a : snapshot.alerts)

@@ -41,6 +41,18 @@ CodeTotals TakeTotals(const Catalog& catalog, const std::vector<SourceCounts>& s
   return totals;
 }
 
+CodeTotals TakeSourceTotals(const Catalog& catalog, const SourceCounts& source, int64_t at_ms) {
+  CodeTotals totals;
+  totals.at_ms = at_ms;
+  const auto& entries = catalog.entries();
+  for (size_t i = 0; i < entries.size(); ++i)
+    if (source.by_entry[i] > 0) totals.by_code.emplace_back(entries[i].code, source.by_entry[i]);
+  totals.by_code.insert(totals.by_code.end(), source.unknown.begin(), source.unknown.end());
+  std::sort(totals.by_code.begin(), totals.by_code.end());  // one source: no code twice
+  totals.other = source.other;
+  return totals;
+}
+
 CodeTotals Subtract(const CodeTotals& now, const CodeTotals& then) {
   CodeTotals delta;
   delta.at_ms = now.at_ms;

@@ -35,6 +35,9 @@ struct CodeTotals {
 // The totals of every code over all sources at `at_ms`.
 CodeTotals TakeTotals(const Catalog& catalog, const std::vector<SourceCounts>& sources,
                       int64_t at_ms);
+// The totals of one source's codes at `at_ms` (the per-minute ring keeps
+// sources apart, so an alert's chart can follow its `sources:` and `by`).
+CodeTotals TakeSourceTotals(const Catalog& catalog, const SourceCounts& source, int64_t at_ms);
 
 // What was counted between `then` and `now` (per code; never below 0, so a
 // code that vanished, e.g. after a catalog change, counts 0).

@@ -4,6 +4,7 @@
 
 #include "build_info.h"
 #include "common/time_format.h"
+#include "status/minute_ring.h"
 
 namespace errpulse {
 namespace {
@@ -15,7 +16,8 @@ std::string Time(int64_t ms) { return FormatUtc(ms, /*with_millis=*/true); }
 json CodeJson(const CodeCount& c) {
   return {{"code", c.code},         {"known", c.known},       {"name", c.name},
           {"domain", c.domain},     {"category", c.category}, {"severity", c.severity},
-          {"meaning", c.meaning},   {"action", c.action},     {"count", c.count}};
+          {"meaning", c.meaning},   {"action", c.action},     {"count", c.count},
+          {"per_minute", c.per_minute}};
 }
 
 json SourceJson(const SourceStatus& s) {
@@ -72,7 +74,8 @@ std::string StatusJson(const StatusSnapshot* snapshot, const ServerInfo& server,
                         {"labels", a.labels},
                         {"annotations", a.annotations},
                         {"active_since", Time(a.since_ms)},
-                        {"count", a.count}});
+                        {"count", a.count},
+                        {"per_minute", a.per_minute}});
     data["alerts"] = alerts;
     json sources = json::array();
     for (const auto& src : s.sources) sources.push_back(SourceJson(src));
@@ -94,6 +97,11 @@ std::string StatusJson(const StatusSnapshot* snapshot, const ServerInfo& server,
                                      {"codes", codes}};
     }
     data["top_codes"] = top;
+    // What the per_minute lists span: their first and last point's minute.
+    const int64_t points = static_cast<int64_t>(MinuteRing::kMinutes);
+    data["per_minute"] = {{"minutes", points},
+                          {"first_minute", Time((s.per_minute_last - points + 1) * 60'000)},
+                          {"last_minute", Time(s.per_minute_last * 60'000)}};
   }
   // Paths are bytes: invalid UTF-8 becomes U+FFFD rather than an exception.
   return json{{"status", "success"}, {"data", data}}.dump(-1, ' ', false,

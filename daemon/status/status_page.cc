@@ -4,6 +4,7 @@
 
 #include "build_info.h"
 #include "status/html_text.h"
+#include "status/sparkline.h"
 
 namespace errpulse {
 namespace {
@@ -65,6 +66,8 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 18px;margin:0}
 dt{color:#4b5563;font-weight:600}
 dd{margin:0}
 footer{color:#6b7280;font-size:13px;padding:0 24px 24px}
+svg.spark{display:block;width:120px;height:32px}
+td.chart{width:1%;white-space:nowrap}
 footer a,section a{color:#1d4ed8}
 )css";
 
@@ -84,6 +87,15 @@ std::string Ago(int64_t now_ms, int64_t then_ms) {
 std::string Num(uint64_t value, const char* nonzero_class = "") {
   std::string cls = value == 0 ? "n zero" : std::string("n ") + nonzero_class;
   return "<td class=\"" + cls + "\">" + GroupDigits(value) + "</td>";
+}
+
+// The last hour's chart of a row, or a dash when there is none (an alert
+// whose rule is gone after a reload).
+std::string ChartCell(const std::vector<uint64_t>& per_minute, int64_t last_minute,
+                      int64_t mark_ms = 0) {
+  if (per_minute.empty()) return "<td class=\"chart muted\">&ndash;</td>";
+  return "<td class=\"chart\">" + Sparkline(per_minute, last_minute, mark_ms) +
+         "<div class=\"muted small\">" + SparkCaption(per_minute, last_minute) + "</div></td>";
 }
 
 std::string Chip(const std::string& state, const std::string& text) {
@@ -170,14 +182,17 @@ void Alerts(std::string& out, const StatusSnapshot& s, int64_t now_ms) {
   out += " <span class=\"sub\">" + std::to_string(firing) + " firing, " +
          std::to_string(s.alerts.size() - firing) + " pending</span></h2>\n";
   out += "<table><thead><tr><th>State</th><th>Alert</th><th>Labels</th><th>Since</th>"
-         "<th class=\"n\">Errors in window</th><th>Summary</th></tr></thead><tbody>\n";
+         "<th class=\"n\">Errors in window</th><th>Last hour, per minute</th><th>Summary</th>"
+         "</tr></thead><tbody>\n";
   for (const auto& a : s.alerts) {
     out += "<tr class=\"" + HtmlEscape(a.state) + "\"><td>" + Chip(a.state, a.state) + "</td>";
     out += "<td class=\"name\">" + HtmlEscape(a.alertname) + "</td><td>";
     Labels(out, a.labels);
     out += "</td><td class=\"nowrap\"><b>" + Ago(now_ms, a.since_ms) +
            "</b><br><span class=\"muted small\">" + DisplayTime(a.since_ms) + "</span></td>";
-    out += "<td class=\"n\">" + GroupDigits(a.count) + "</td><td>";
+    out += "<td class=\"n\">" + GroupDigits(a.count) + "</td>";
+    // The dashed line: when it became active, against the surge's shape.
+    out += ChartCell(a.per_minute, s.per_minute_last, a.since_ms) + "<td>";
     if (auto it = a.annotations.find("summary"); it != a.annotations.end())
       out += HtmlEscape(it->second);
     if (auto it = a.annotations.find("action"); it != a.annotations.end())
@@ -187,7 +202,7 @@ void Alerts(std::string& out, const StatusSnapshot& s, int64_t now_ms) {
   out += "</tbody></table></section>\n";
 }
 
-void TopCodes(std::string& out, const RecentCodes& recent) {
+void TopCodes(std::string& out, const RecentCodes& recent, int64_t last_minute) {
   out += "<section class=\"top-codes\" id=\"top-" + std::to_string(recent.window_ms / 60'000) +
          "m\"><h2>Top codes, last " + Window(recent.window_ms) + " <span class=\"sub\">" +
          GroupDigits(recent.errors) + " error(s)";
@@ -199,7 +214,7 @@ void TopCodes(std::string& out, const RecentCodes& recent) {
     return;
   }
   out += "<table><thead><tr><th>Code</th><th>Name and meaning</th><th>Category / domain</th>"
-         "<th class=\"n\">Errors</th></tr></thead><tbody>\n";
+         "<th class=\"n\">Errors</th><th>Last hour</th></tr></thead><tbody>\n";
   for (const auto& c : recent.top) {
     out += "<tr><td class=\"code mono\">" + HtmlEscape(c.code) + "</td><td>";
     out += c.known ? "<div class=\"name mono\">" + NameHtml(c.name) + "</div>"
@@ -207,7 +222,8 @@ void TopCodes(std::string& out, const RecentCodes& recent) {
     if (!c.meaning.empty()) out += "<div class=\"meaning\">" + HtmlEscape(c.meaning) + "</div>";
     out += "</td><td>" + HtmlEscape(c.category) + "<div class=\"muted small mono\">" +
            HtmlEscape(c.domain) + "</div></td>";
-    out += "<td class=\"n\"><b>" + GroupDigits(c.count) + "</b></td></tr>\n";
+    out += "<td class=\"n\"><b>" + GroupDigits(c.count) + "</b></td>" +
+           ChartCell(c.per_minute, last_minute) + "</tr>\n";
   }
   out += "</tbody></table></section>\n";
 }
@@ -337,7 +353,7 @@ std::string RenderStatusPage(const StatusSnapshot* snapshot, const ServerInfo& s
   Banners(out, s);
   Alerts(out, s, now_ms);
   out += "<div class=\"grid\">\n";
-  for (const auto& recent : s.recent) TopCodes(out, recent);
+  for (const auto& recent : s.recent) TopCodes(out, recent, s.per_minute_last);
   out += "</div>\n";
   SourceSummary(out, s);
   Files(out, s);

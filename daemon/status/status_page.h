@@ -3,6 +3,8 @@
 // Firing alerts come first, in red; then the top codes of the last 5 and 15
 // minutes with their catalog name and meaning, errors by domain, the sources
 // and their files (offset, size, lag, rotations, errors), and the build.
+// Each alert and top code row carries a chart of its last hour per minute
+// (sparkline.h): inline SVG, drawn on the server like the rest.
 //
 // Self-contained: inline CSS, no script, no external URL (a Content Security
 // Policy in the page forbids loading anything); every string from files,

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "status/minute_series.h"
+
 namespace errpulse {
 namespace {
 
@@ -69,6 +71,10 @@ void StatusPublisher::Refresh(const StatusInputs& in, int64_t now_ms) {
   const CodeTotals now = TakeTotals(*catalog_, in.counts, now_ms);
   if (!start_) start_ = now;
   history_.Offer(now);
+  SourceTotals by_source;
+  for (size_t s = 0; s < config.sources.size(); ++s)
+    by_source.emplace_back(config.sources[s].name, TakeSourceTotals(*catalog_, in.counts[s], now_ms));
+  minutes_.Advance(by_source, now_ms);
 
   auto snapshot = std::make_shared<StatusSnapshot>();
   snapshot->taken_at_ms = now_ms;
@@ -86,6 +92,7 @@ void StatusPublisher::Refresh(const StatusInputs& in, int64_t now_ms) {
     snapshot->alerts = AlertsOf(*in.alerting);
   }
   AddCounts(now, snapshot.get());
+  AddSeries(in.alerting, snapshot.get());
 
   std::lock_guard<std::mutex> lock(mutex_);
   latest_ = std::move(snapshot);
@@ -124,6 +131,21 @@ void StatusPublisher::AddCounts(const CodeTotals& now, StatusSnapshot* out) cons
                    });
 }
 
+void StatusPublisher::AddSeries(const AlertDispatcher* alerting, StatusSnapshot* out) const {
+  out->per_minute_last = minutes_.current_minute();
+  const SeriesIndex index(minutes_.Window(), minutes_.current_minute());
+  for (auto& recent : out->recent)
+    for (auto& code : recent.top) code.per_minute = index.ForCode(code.code);
+  if (!alerting) return;
+  for (auto& alert : out->alerts) {
+    const auto& rules = alerting->rules();
+    auto rule = std::find_if(rules.begin(), rules.end(),
+                             [&](const AlertRule& r) { return r.name == alert.alertname; });
+    if (rule == rules.end()) continue;  // gone since (a reload): no chart
+    alert.per_minute = index.ForAlert(*catalog_, {&rule->match}, rule->by, alert.labels);
+  }
+}
+
 std::shared_ptr<const StatusSnapshot> StatusPublisher::Latest() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return latest_;
@@ -132,6 +154,7 @@ std::shared_ptr<const StatusSnapshot> StatusPublisher::Latest() const {
 void StatusPublisher::ContinueFrom(const StatusPublisher& previous) {
   history_ = previous.history_;  // totals are keyed by code: valid across catalogs
   start_ = previous.start_;
+  minutes_ = previous.minutes_;  // keyed by source name and code, like the history
 }
 
 }  // namespace errpulse

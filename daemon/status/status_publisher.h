@@ -1,7 +1,8 @@
 // StatusPublisher: builds the StatusSnapshot on the pipeline thread and hands
 // it to the HTTP thread. Refresh() (pipeline thread, at most once a second)
 // reads the counts, the sources and the alerts the pipeline already keeps,
-// offers the code totals to the history every 10 s, and swaps in a new
+// offers the code totals to the history every 10 s and to the per-minute
+// ring (the charts of the last hour), and swaps in a new
 // immutable snapshot under a mutex; Latest() (any thread) takes a reference
 // to it. Nothing is done per line.
 //
@@ -20,6 +21,7 @@
 #include "config/config.h"
 #include "count/source_counts.h"
 #include "status/code_history.h"
+#include "status/minute_ring.h"
 #include "status/status_snapshot.h"
 #include "source/source_set.h"
 
@@ -54,14 +56,22 @@ class StatusPublisher {
   // Any thread: the latest snapshot, or nullptr before the first Refresh().
   std::shared_ptr<const StatusSnapshot> Latest() const;
 
+  // The per-minute ring, for the state file (pipeline thread): Saved() at a
+  // commit, Restore() from the state before the first Refresh(); its
+  // generation() says when a commit should write it again.
+  const MinuteRing& minutes() const { return minutes_; }
+  void RestoreMinutes(std::vector<MinuteCounts> minutes) { minutes_.Restore(std::move(minutes)); }
+
  private:
   void AddCounts(const CodeTotals& now, StatusSnapshot* out) const;
+  void AddSeries(const AlertDispatcher* alerting, StatusSnapshot* out) const;
 
   std::shared_ptr<const Catalog> catalog_;
   std::shared_ptr<const Config> config_;
   std::string host_;
   CodeHistory history_;
   std::optional<CodeTotals> start_;  // the totals at the first Refresh()
+  MinuteRing minutes_;
   mutable std::mutex mutex_;         // guards latest_
   std::shared_ptr<const StatusSnapshot> latest_;
 };

@@ -51,6 +51,9 @@ struct CodeCount {
   std::string meaning;  // meaning_en
   std::string action;
   uint64_t count = 0;
+  // Errors in each of the last hour's minutes, oldest first, the current
+  // minute (so far) last: StatusSnapshot::per_minute_last (minute_series.h).
+  std::vector<uint64_t> per_minute;
 };
 
 // The top codes of one recent window.
@@ -76,6 +79,7 @@ struct AlertStatus {
   std::map<std::string, std::string> annotations;
   int64_t since_ms = 0;  // pending (or firing) since
   uint64_t count = 0;    // errors in the rule's window
+  std::vector<uint64_t> per_minute;  // the errors it counts, per minute (as CodeCount's)
 };
 
 struct StatusSnapshot {
@@ -92,6 +96,7 @@ struct StatusSnapshot {
   std::vector<int64_t> domain_windows_ms;  // 1, 5, 15 minutes
   std::vector<DomainCount> domains;        // every domain with errors, most total first
   std::vector<RecentCodes> recent;         // 5 and 15 minutes
+  int64_t per_minute_last = 0;  // the minute (wall ms / 60'000) of every per_minute's last point
 };
 
 // Summaries of CodeTotals (pure functions):

@@ -6,6 +6,11 @@
 # offset, code 60007 with its catalog name and meaning, the firing alert, a
 # hostile file name shown as text, and no external URL in the page. Keeps a
 # screenshot as a test artifact.
+# The charts of the last hour: every inline SVG's points are its counts
+# drawn (x per minute, y scaled to the peak); 60007's chart sums to the
+# errors counted since the start (none before it), the alert's to the
+# errors of its code and source (/metrics); and after a restart (SIGTERM,
+# start on the same state) 5 more errors add to the same chart.
 # Usage: status_page_chromium.sh ERRPULSED ARTIFACT_DIR
 set -euo pipefail
 . "$(dirname "$0")/errpulsed_lib.sh"
@@ -69,11 +74,17 @@ YAML
 start_errpulsed "$errpulsed" "$dir/errpulse.yaml" "$dir/log" || fail "daemon did not start"
 base="http://127.0.0.1:$port"
 
-# The surge: 60 REST responses with 60007, stamped now (UTC).
-now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
-for i in $(seq 1 60); do
-  echo "$now WARN  [http-nio-8080-exec-$((i % 8))] c.e.live.rest.RoomRestClient - get_room_info <- {\"ActionStatus\":\"FAIL\",\"ErrorInfo\":\"rate limited\",\"ErrorCode\":60007,\"RequestId\":\"Id-$i\"}"
-done >> "$dir/logs/rest/app-server.log"
+# rate_limited N ID: N REST responses with 60007, stamped now (UTC).
+rate_limited() {
+  local now
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+  for i in $(seq 1 "$1"); do
+    echo "$now WARN  [http-nio-8080-exec-$((i % 8))] c.e.live.rest.RoomRestClient - get_room_info <- {\"ActionStatus\":\"FAIL\",\"ErrorInfo\":\"rate limited\",\"ErrorCode\":60007,\"RequestId\":\"$2-$i\"}"
+  done >> "$dir/logs/rest/app-server.log"
+}
+
+# The surge: 60 of them.
+rate_limited 60 Id
 
 # RestApiRateLimited: >= 50 in 1 m for 30 s. Wait for firing (up to 90 s).
 firing=
@@ -131,6 +142,77 @@ curl -sf "$base/api/v1/status" -o "$dir/status.json" || fail "GET /api/v1/status
 grep -qF "\"offset\":$size" "$dir/status.json" || fail "/api/v1/status lacks the offset $size"
 grep -qF '"alertname":"RestApiRateLimited"' "$dir/status.json" || fail "/api/v1/status lacks the alert"
 
+# The charts: the DOM's SVGs against their counts, and the counts against
+# /api/v1/status and /metrics.
+# charts DOM STATUS_JSON [METRICS]: checks the charts, prints the sum of
+# 60007's. With METRICS (one daemon since the start of the state): also its
+# sum against its count, the alert's against /metrics, zeros before the start.
+charts() {
+  python3 - "$@" <<'PY'
+import json, re, sys
+dom = open(sys.argv[1]).read()
+data = json.load(open(sys.argv[2]))["data"]
+LEFT, STEP, TOP, BOTTOM = 1, 2.5, 3, 30  # daemon/status/sparkline.h
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+svgs = re.findall(r'<svg class="spark"[^>]*data-counts="([^"]*)"[^>]*>.*?'
+                  r'<polyline points="([^"]*)"', dom, re.S)
+for counts, points in svgs:
+    c = [int(v) for v in counts.split(",")]
+    pts = [tuple(map(float, p.split(","))) for p in points.split()]
+    if len(c) != 60 or len(pts) != 60:
+        fail("a chart without 60 points: %d counts, %d points" % (len(c), len(pts)))
+    peak = max(c)
+    for i, (x, y) in enumerate(pts):
+        want = BOTTOM if peak == 0 else BOTTOM - c[i] * (BOTTOM - TOP) / peak
+        if abs(x - (LEFT + i * STEP)) > 0.06 or abs(y - want) > 0.06:
+            fail("point %d is (%s, %s), its count %d says (%s, %s)"
+                 % (i, x, y, c[i], LEFT + i * STEP, want))
+code = next((c for c in data["top_codes"]["15m"]["codes"] if c["code"] == "60007"), None)
+if code is None:
+    fail("60007 is not among the top codes of /api/v1/status")
+series = code["per_minute"]
+if ",".join(map(str, series)) not in [c for c, _ in svgs]:
+    fail("no chart on the page draws 60007's per_minute %s" % series)
+print(sum(series), series[-1])
+if len(sys.argv) > 3:
+    # The top codes' window reaches back to the start: the chart holds them all.
+    if sum(series) != code["count"]:
+        fail("60007's chart sums to %d, its count is %d" % (sum(series), code["count"]))
+    # The chart of the firing alert (by code and source): that source's 60007s.
+    metrics = open(sys.argv[3]).read()
+    m = re.search(r'^errpulse_errors_total\{[^}]*code="60007"[^}]*source="rest-api"[^}]*\} (\S+)|'
+                  r'^errpulse_errors_total\{[^}]*source="rest-api"[^}]*code="60007"[^}]*\} (\S+)',
+                  metrics, re.M)
+    if not m:
+        fail("/metrics has no 60007 count for rest-api")
+    counted = int(float(m.group(1) or m.group(2)))
+    alert = next(a for a in data["alerts"] if a["alertname"] == "RestApiRateLimited")
+    if sum(alert["per_minute"]) != counted:
+        fail("the alert's chart sums to %d, /metrics counts %d" % (sum(alert["per_minute"]), counted))
+    if counted < 60:
+        fail("only %d 60007s counted on rest-api" % counted)
+    # Nothing before this daemon started: the first minutes of the hour are 0.
+    started = data["uptime_seconds"] // 60 + 2
+    if any(series[:60 - started]):
+        fail("60007's chart has errors before the daemon started: %s" % series)
+PY
+}
+# A minute may end between the page and the JSON: a few tries.
+before=
+for _ in 1 2 3; do
+  browse --dump-dom "$base/?refresh=off" | sed 's/<wbr>//g' > "$dir/dom.html" ||
+    fail "chromium --dump-dom failed: $(tail -5 "$dir/chrome.log")"
+  curl -sf "$base/api/v1/status" -o "$dir/status.json" || fail "GET /api/v1/status failed"
+  curl -sf "$base/metrics" -o "$dir/metrics.txt" || fail "GET /metrics failed"
+  read -r before _ < <(charts "$dir/dom.html" "$dir/status.json" "$dir/metrics.txt") || before=
+  [ -n "$before" ] && break
+  sleep 1
+done
+[ -n "$before" ] || fail "the charts do not match their counts (see above)"
+expect "a chart in the alert's row" 'Last hour, per minute'
+
 # The screenshot, kept under the build tree.
 mkdir -p "$artifacts"
 shot="$artifacts/status-page.png"
@@ -145,4 +227,27 @@ dims=$(od -An -tu1 -j16 -N8 "$shot" | awk '{print $1*16777216+$2*65536+$3*256+$4
 # A blank or nearly blank page compresses to a few KiB; a page of tables does not.
 bytes=$(stat -c %s "$shot")
 [ "$bytes" -ge 40000 ] || fail "the screenshot is only $bytes bytes: a blank page?"
-echo "status page: DOM checks passed; screenshot $shot ($dims, $bytes bytes)"
+
+# A restart keeps the charts: SIGTERM (a last commit), start on the same
+# state, 5 more 60007s; the chart now sums to what it did plus 5.
+kill "$pid"
+wait "$pid" || fail "errpulsed did not stop cleanly"
+pid=
+start_errpulsed "$errpulsed" "$dir/errpulse.yaml" "$dir/log2" || fail "daemon did not restart"
+base="http://127.0.0.1:$port"
+sleep 1.5  # the first status refresh is the base of what is counted next
+rate_limited 5 Again
+after=
+for _ in $(seq 1 50); do
+  sleep 0.2
+  curl -sf "$base/api/v1/status" -o "$dir/status2.json" || continue
+  grep -q '"code":"60007"' "$dir/status2.json" || continue
+  browse --dump-dom "$base/?refresh=off" | sed 's/<wbr>//g' > "$dir/dom2.html" || continue
+  curl -sf "$base/api/v1/status" -o "$dir/status2.json" || continue
+  read -r after _ < <(charts "$dir/dom2.html" "$dir/status2.json") || after=
+  [ "$after" = "$((before + 5))" ] && break
+done
+[ "$after" = "$((before + 5))" ] ||
+  fail "after a restart 60007's chart sums to ${after:-nothing}, not $before + 5"
+
+echo "status page: DOM checks passed; charts match their counts ($before, then $after after a restart); screenshot $shot ($dims, $bytes bytes)"

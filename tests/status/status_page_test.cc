@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/time_format.h"
 #include "status/html_text.h"
 #include "status/status_json.h"
 #include "status/status_page.h"
@@ -147,6 +148,43 @@ TEST(StatusPage, NoAlertsNoErrorsSaysSo) {
   EXPECT_NE(page.find("id=\"alerts\" class=\"ok\""), std::string::npos);
   EXPECT_NE(page.find("No alert pending or firing. 7 rule(s) watching."), std::string::npos);
   EXPECT_NE(page.find("No errors counted yet."), std::string::npos);
+}
+
+TEST(StatusPage, ChartsForFiringAlertsAndTopCodes) {
+  StatusSnapshot s = HostileSnapshot();
+  s.per_minute_last = s.taken_at_ms / 60'000;
+  std::vector<uint64_t> surge(60, 0);
+  surge[58] = 40;
+  surge[59] = 12;
+  s.alerts[0].per_minute = surge;
+  s.recent[0].top[0].per_minute = surge;
+  const std::string page = RenderStatusPage(&s, {"127.0.0.1:9464", 0}, s.taken_at_ms, 5);
+  size_t charts = 0;
+  for (size_t at = page.find("<svg class=\"spark\""); at != std::string::npos;
+       at = page.find("<svg class=\"spark\"", at + 1))
+    ++charts;
+  EXPECT_EQ(charts, 2u);
+  // The alert's chart comes first, in its row, marked where it became active.
+  const size_t chart = page.find("<svg class=\"spark\"");
+  EXPECT_GT(chart, page.find("Surge&lt;"));
+  EXPECT_LT(chart, page.find("QuietOne"));
+  EXPECT_NE(page.find("class=\"mark\""), std::string::npos);
+  EXPECT_NE(page.find("data-counts=\"0,0,"), std::string::npos);
+  EXPECT_NE(page.find("peak 40 at "), std::string::npos);
+  EXPECT_NE(page.find("Last hour, per minute"), std::string::npos);
+  // Rows without a series (a rule gone after a reload) get a dash.
+  EXPECT_NE(page.find("<td class=\"chart muted\">&ndash;</td>"), std::string::npos);
+  EXPECT_EQ(page.find("http://"), std::string::npos);
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+
+  const auto json = nlohmann::json::parse(StatusJson(&s, {"127.0.0.1:9464", 0}, s.taken_at_ms));
+  const auto& data = json.at("data");
+  EXPECT_EQ(data.at("alerts").at(0).at("per_minute"), nlohmann::json(surge));
+  EXPECT_EQ(data.at("top_codes").at("5m").at("codes").at(0).at("per_minute"),
+            nlohmann::json(surge));
+  EXPECT_EQ(data.at("per_minute").at("minutes"), 60);
+  EXPECT_EQ(data.at("per_minute").at("last_minute"),
+            FormatUtc(s.per_minute_last * 60'000, /*with_millis=*/true));
 }
 
 TEST(StatusJson, SameDataAndSafeWithInvalidUtf8) {

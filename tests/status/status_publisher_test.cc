@@ -133,5 +133,56 @@ TEST(StatusPublisher, AlertsFiringFirstWithTheirLabels) {
   EXPECT_EQ(snapshot->alert_rules, rules.size());
 }
 
+TEST(StatusPublisher, PerMinuteSeriesForTopCodesAndAlerts) {
+  Fixture f;
+  std::vector<AlertRule> rules = f.setup->alerts;  // the shipped rules
+  AlertDispatcher alerting(rules, f.setup->catalog, "status-test", 60'000, {});
+  StatusPublisher publisher = f.Publisher();
+  const int64_t t0 = 1'800'000'000'000 / 60'000 * 60'000;
+  const int64_t m0 = t0 / 60'000;
+  Match match;
+  match.code = 60007;
+  // Minute 0: 30 on rest; minute 1: 100 on rest and 5 on sdk (away from the
+  // minutes' edges: a minute ends at the first refresh after it).
+  for (int64_t s = 0; s <= 125; ++s) {
+    const int64_t now = t0 + s * 1000;
+    const int n = s >= 10 && s < 40 ? 1 : s >= 65 && s < 115 ? 2 : 0;
+    f.Errors(0, 60007, n);
+    for (int i = 0; i < n; ++i) alerting.Observe("rest", match, f.Entry(60007), now);
+    if (s >= 70 && s < 75) f.Errors(1, 60007, 1);
+    alerting.Tick(now);
+    publisher.Refresh(f.Inputs(&alerting), now);
+  }
+  const auto snapshot = publisher.Latest();
+  EXPECT_EQ(snapshot->per_minute_last, m0 + 2);
+  const CodeCount& top = snapshot->recent[1].top.at(0);
+  ASSERT_EQ(top.code, "60007");
+  ASSERT_EQ(top.per_minute.size(), 60u);
+  EXPECT_EQ(top.per_minute[57], 30u);
+  EXPECT_EQ(top.per_minute[58], 105u);
+  EXPECT_EQ(top.per_minute[59], 0u);
+  EXPECT_EQ(top.per_minute[0], 0u);
+  const AlertStatus* rest_alert = nullptr;
+  for (const auto& a : snapshot->alerts)
+    if (a.alertname == "RestApiRateLimited") rest_alert = &a;
+  ASSERT_NE(rest_alert, nullptr);
+  EXPECT_EQ(rest_alert->state, "firing");
+  ASSERT_EQ(rest_alert->per_minute.size(), 60u);
+  EXPECT_EQ(rest_alert->per_minute[57], 30u);
+  EXPECT_EQ(rest_alert->per_minute[58], 100u);  // by source: sdk's 5 are another instance's
+
+  // What a commit saves, restored into a new publisher (a restart), goes on.
+  StatusPublisher restarted = f.Publisher();
+  restarted.RestoreMinutes(publisher.minutes().Saved(/*with_current=*/true));
+  restarted.Refresh(f.Inputs(), t0 + 126'000);
+  f.Errors(0, 60007, 4);
+  restarted.Refresh(f.Inputs(), t0 + 127'000);
+  const auto after = restarted.Latest();
+  const auto& series = after->recent[1].top.at(0).per_minute;
+  EXPECT_EQ(series[57], 30u);
+  EXPECT_EQ(series[58], 105u);
+  EXPECT_EQ(series[59], 4u);
+}
+
 }  // namespace
 }  // namespace errpulse
