@@ -177,8 +177,6 @@ void JournalSource::TryOpen(Follower& f) {
                  "SupplementaryGroups=systemd-journal). Until then this source sees nothing",
                  f.config.name);
   Position(f);
-  if (f.reader.fd() >= 0)
-    f.descriptor = std::make_unique<boost::asio::posix::stream_descriptor>(io_, f.reader.fd());
   Round(f);
 }
 
@@ -259,9 +257,7 @@ void JournalSource::Round(Follower& f) {
 
 void JournalSource::WaitForChange(Follower& f) {
   if (stopped_) return;
-  const int64_t due = f.last_round_ms + config_.commit_interval_ms;
-  const int64_t now = SteadyMs();
-  if (!f.descriptor) {
+  if (f.reader.fd() < 0) {
     // Not followable (no inotify): look every poll_interval.
     f.timer.expires_after(std::chrono::milliseconds(config_.poll_interval_ms));
     f.timer.async_wait([this, &f](const boost::system::error_code& ec) {
@@ -269,19 +265,31 @@ void JournalSource::WaitForChange(Follower& f) {
     });
     return;
   }
+  const int64_t due = f.last_round_ms + config_.commit_interval_ms;
+  const int64_t now = SteadyMs();
   if (now >= due) {
     StartWait(f);
     return;
   }
   // Entries arriving before `due` are read together then: one wake-up per
-  // commit_interval however busy the journal is.
+  // commit_interval however busy the journal is. The descriptor leaves the
+  // reactor meanwhile: registered, its first event after a round would wake
+  // the thread with nothing waiting for it (epoll is edge-triggered). The
+  // round then looks whether anything changed; only a quiet journal brings
+  // the descriptor back to wait on.
+  if (f.descriptor) {
+    f.descriptor->release();
+    f.descriptor.reset();
+  }
   f.timer.expires_after(std::chrono::milliseconds(due - now));
   f.timer.async_wait([this, &f](const boost::system::error_code& ec) {
-    if (!ec && !stopped_) StartWait(f);
+    if (!ec && !stopped_) OnChange(f);
   });
 }
 
 void JournalSource::StartWait(Follower& f) {
+  if (!f.descriptor)
+    f.descriptor = std::make_unique<boost::asio::posix::stream_descriptor>(io_, f.reader.fd());
   const uint64_t token = ++f.wait_token;
   f.descriptor->async_wait(boost::asio::posix::stream_descriptor::wait_read,
                            [this, &f, token](const boost::system::error_code& ec) {

@@ -106,10 +106,15 @@ class Flattener {
       PutVarint(&value_, k.length);
       PutVarint(&value_, k.hash);
     }
+    // A journal source's cursor: announced here (an entry always present),
+    // so that a missing 'j' entry is an incomplete source, never "no cursor,
+    // read the journal again from its oldest entry". Older states end 'k'
+    // after the fingerprints.
+    if (!s.journal_cursor.empty()) PutVarint(&value_, 1);
     Emit();
     if (!s.journal_cursor.empty()) {
       Key(prefix, 'j');
-      value_ = s.journal_cursor;
+      PutBytes(&value_, s.journal_cursor);
       Emit();
     }
     for (const auto& c : s.containers) {
@@ -241,6 +246,7 @@ struct Unflattener {
   struct SourceParts {
     SourceState state;
     bool counts = false, tail = false, known = false, order = false;
+    bool cursor_announced = false;  // 'k' says a 'j' entry belongs to the source
     std::vector<std::string> order_ids;  // file ids, in order
     std::map<std::string, FileParts> files;  // by file id
     std::map<std::string, ContainerState> containers;  // by key suffix
@@ -335,12 +341,20 @@ struct Unflattener {
           fp.length = static_cast<uint32_t>(length);
           if (ok) s.state.known.push_back(fp);
         }
+        if (ok && !v.done()) {  // a journal cursor follows in a 'j' entry
+          uint64_t announced = 0;
+          ok = v.Get(&announced) && announced == 1;
+          s.cursor_announced = true;
+        }
         return ok && v.done() ? "" : Bad("known files");
       }
-      case 'j':
-        if (!k.done() || value.empty()) return Bad("journal cursor");
-        s.state.journal_cursor = std::string(value);
+      case 'j': {
+        std::string_view cursor;
+        if (!k.done() || !v.GetBytes(&cursor) || !v.done() || cursor.empty())
+          return Bad("journal cursor");
+        s.state.journal_cursor = std::string(cursor);
         return "";
+      }
       case 'L': {
         s.order = true;
         uint64_t n = 0;
@@ -481,7 +495,8 @@ struct Unflattener {
       auto found = sources.find(name);
       if (found == sources.end()) return "the source order lists a source it has no entries for";
       SourceParts& s = found->second;
-      if (!s.counts || !s.tail || !s.known || !s.order)
+      if (!s.counts || !s.tail || !s.known || !s.order ||
+          s.cursor_announced != !s.state.journal_cursor.empty())
         return "source '" + name + "' is incomplete";
       for (const auto& id : s.order_ids) {
         auto it = s.files.find(id);
