@@ -151,15 +151,28 @@ void AlertDispatcher::Tick(int64_t now_ms) {
     }
     ++it;
   }
-  if (due.empty() || destinations_.empty()) return;
   std::vector<OutgoingAlert> alerts;
-  for (const Sent* s : due) {
-    const bool resolved = s->resolved_at_ms >= 0;
-    alerts.push_back({s->labels, s->annotations, s->starts_at_ms,
-                      resolved ? s->resolved_at_ms : now_ms + 3 * resend_ms_, resolved});
+  for (const Sent* s : due) alerts.push_back(Outgoing(*s, now_ms));
+  // Grouped receivers look at every alert the dispatcher knows, every tick
+  // (group_wait and group_interval run on their own time); nothing to look
+  // at on an idle host.
+  std::vector<GroupedAlert> known;
+  for (const auto& [key, s] : sent_) known.push_back({key, Outgoing(s, now_ms)});
+  for (auto& d : destinations_) {
+    if (!d.groups) {
+      if (!alerts.empty()) d.receiver->Enqueue(FormatPayload(d.format, alerts, d.receiver->name()));
+      continue;
+    }
+    if (known.empty() && d.groups->groups() == 0) continue;
+    for (const auto& message : d.groups->Tick(now_ms, known))
+      d.receiver->Enqueue(FormatPayload(d.format, message, d.receiver->name()));
   }
-  for (auto& d : destinations_)
-    d.receiver->Enqueue(FormatPayload(d.format, alerts, d.receiver->name()));
+}
+
+OutgoingAlert AlertDispatcher::Outgoing(const Sent& s, int64_t now_ms) const {
+  const bool resolved = s.resolved_at_ms >= 0;
+  return {s.labels, s.annotations, s.starts_at_ms,
+          resolved ? s.resolved_at_ms : now_ms + 3 * resend_ms_, resolved};
 }
 
 std::vector<ActiveAlert> AlertDispatcher::ActiveAlerts() const {

@@ -3,7 +3,8 @@
 // on the clock otherwise), evaluates every evaluation_interval, and turns
 // transitions into Alertmanager API v2 alerts for every receiver: firing ones
 // are re-sent every resend_interval with endsAt ahead of now, resolved ones
-// are sent with endsAt = the resolve time and re-sent for 15 minutes.
+// are sent with endsAt = the resolve time and re-sent for 15 minutes. Direct
+// receivers (webhooks) get grouped messages instead (Destination::groups).
 // Labels are alertname, the rule's `by` labels, the rule's labels and host:
 // nothing taken from a log line's text reaches a label or an annotation
 // beyond the code (an integer) and the catalog's own words.
@@ -19,6 +20,7 @@
 #include "alert/alert_engine.h"
 #include "classify/catalog.h"
 #include "extract/match.h"
+#include "notify/notification_groups.h"
 #include "notify/payload.h"
 #include "notify/receiver.h"
 
@@ -38,6 +40,9 @@ struct ActiveAlert {
 struct Destination {
   std::unique_ptr<Receiver> receiver;
   PayloadFormat format = PayloadFormat::kAlertmanagerApi;
+  // Receivers errpulse posts to directly (chat robots, webhook bridges):
+  // their messages are grouped here (Alertmanager groups for itself).
+  std::unique_ptr<NotificationGroups> groups;
 };
 
 class AlertDispatcher {
@@ -83,6 +88,8 @@ class AlertDispatcher {
     int64_t last_sent_ms = 0;
   };
 
+  // An alert as receivers get it: endsAt ahead of now while it fires.
+  OutgoingAlert Outgoing(const Sent& s, int64_t now_ms) const;
   std::map<std::string, std::string> Labels(const AlertRule& rule,
                                             const std::map<std::string, std::string>& by) const;
   std::map<std::string, std::string> Annotations(const AlertRule& rule,

@@ -171,7 +171,11 @@ void ReadDurationAtLeast(YamlReader& reader, const YAML::Node& root, const char*
 // `url_env`, so the config file itself need not hold the secret.
 void ReadWebhook(YamlReader& reader, const YAML::Node& item, AlertingConfig* out) {
   if (!reader.ExpectMap(item, "webhook")) return;
-  reader.CheckKeys(item, {"name", "url", "url_file", "url_env", "format", "ca_file"}, "webhook");
+  reader.CheckKeys(item,
+                   {"name", "url", "url_file", "url_env", "format", "ca_file", "group_by",
+                    "group_wait", "group_interval", "repeat_interval", "max_per_minute",
+                    "max_per_second"},
+                   "webhook");
   WebhookConfig hook;
   if (auto n = item["name"]) {
     if (auto v = reader.String(n, "name")) hook.name = *v;
@@ -221,6 +225,21 @@ void ReadWebhook(YamlReader& reader, const YAML::Node& item, AlertingConfig* out
   }
   if (auto n = item["ca_file"]) {
     if (auto v = reader.String(n, "ca_file")) hook.ca_file = *v;
+  }
+  if (auto n = item["group_by"]) {
+    if (auto v = reader.StringList(n, "group_by")) hook.group_by = *v;
+  }
+  ReadDurationAtLeast(reader, item, "group_wait", 0, &hook.group_wait_ms);
+  ReadDurationAtLeast(reader, item, "group_interval", 1000, &hook.group_interval_ms);
+  ReadDurationAtLeast(reader, item, "repeat_interval", 60'000, &hook.repeat_interval_ms);
+  for (auto [key, out_value] : {std::pair{"max_per_minute", &hook.max_per_minute},
+                                std::pair{"max_per_second", &hook.max_per_second}}) {
+    if (auto n = item[key]) {
+      if (auto v = reader.Int(n, key)) {
+        if (*v < 0) reader.Error(n, std::string(key) + " must be 0 (no limit) or more");
+        else *out_value = *v;
+      }
+    }
   }
   out->webhooks.push_back(std::move(hook));
 }

@@ -46,6 +46,14 @@ struct WebhookConfig {
   std::string url;              // may hold a secret (robot key): read from url_file/url_env
   std::string format = "alertmanager";  // alertmanager | wecom | dingtalk | feishu | slack
   std::string ca_file;          // HTTPS: trust these CAs instead of the system's
+  // Grouping, as Alertmanager's route (notify/notification_groups.h).
+  std::vector<std::string> group_by;  // empty: one group for every alert of the host
+  int64_t group_wait_ms = 10'000;
+  int64_t group_interval_ms = 5 * 60'000;
+  int64_t repeat_interval_ms = 4 * 3600'000;
+  // Send budget; -1: the format's default (notify/send_budget.h), 0: none.
+  int64_t max_per_minute = -1;
+  int64_t max_per_second = -1;
 };
 
 struct AlertingConfig {

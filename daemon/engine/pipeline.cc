@@ -67,15 +67,21 @@ Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> set
     if (!ParseHttpUrl(url, &parsed)) continue;  // the config loader reported it
     destinations.push_back({std::make_unique<Receiver>(url, parsed, "/api/v2/alerts", queue,
                                                        alerting.timeout_ms),
-                            PayloadFormat::kAlertmanagerApi});
+                            PayloadFormat::kAlertmanagerApi, nullptr});
   }
   for (const auto& hook : alerting.webhooks) {
     HttpUrl parsed;
     PayloadFormat format;
     if (!ParseHttpUrl(hook.url, &parsed) || !ParseWebhookFormat(hook.format, &format)) continue;
+    SendLimits limits = DefaultSendLimits(format);
+    if (hook.max_per_minute >= 0) limits.per_minute = hook.max_per_minute;
+    if (hook.max_per_second >= 0) limits.per_second = hook.max_per_second;
+    GroupingConfig grouping{hook.group_by, hook.group_wait_ms, hook.group_interval_ms,
+                            hook.repeat_interval_ms};
     destinations.push_back({std::make_unique<Receiver>(hook.name, parsed, "", queue,
-                                                       alerting.timeout_ms, hook.ca_file),
-                            format});
+                                                       alerting.timeout_ms, hook.ca_file, format,
+                                                       limits),
+                            format, std::make_unique<NotificationGroups>(std::move(grouping))});
   }
   std::string host = alerting.host;
   if (host.empty()) {
@@ -214,7 +220,8 @@ void Pipeline::EvaluateAlerts() {
   uint64_t generation = alerting_->generation();
   for (const auto& d : alerting_->destinations()) {  // deliveries move the receiver metrics
     const Receiver& r = *d.receiver;
-    generation += r.sent() + r.failed() + r.rejected() + r.dropped() + r.queue_length();
+    generation += r.sent() + r.failed() + r.rejected() + r.throttled() + r.dropped() +
+                  r.queue_length();
   }
   if (generation == alerts_published_generation_ && !alerts_active_ && !alerts_json_.empty())
     return;
@@ -233,8 +240,8 @@ void Pipeline::EvaluateAlerts() {
   exporter_.PublishAlerts(states);
   for (const auto& d : alerting_->destinations()) {
     const Receiver& r = *d.receiver;
-    exporter_.PublishReceiver(r.name(), r.sent(), r.failed(), r.rejected(), r.dropped(),
-                              r.queue_length());
+    exporter_.PublishReceiver(r.name(), r.sent(), r.failed(), r.rejected(), r.throttled(),
+                              r.dropped(), r.queue_length());
   }
   std::string json = alerting_->AlertsJson();
   std::lock_guard<std::mutex> lock(alerts_json_mutex_);

@@ -91,8 +91,10 @@ Exporter::Exporter(std::shared_ptr<const Catalog> catalog,
   alerts_ = &BuildGauge().Name("errpulse_alerts")
                  .Help("Alert instances by alertname and state (pending, firing).").Register(r);
   notifications_ = &BuildCounter().Name("errpulse_notifications_total")
-                        .Help("Alert deliveries by receiver and outcome (sent, failed = retried, "
-                              "rejected = 4xx, dropped = queue full).")
+                        .Help("Alert deliveries by receiver and outcome (sent; failed = no answer "
+                              "or 5xx, retried; throttled = rate-limited by the robot, sent "
+                              "again later; rejected = refused (4xx, a robot's error code); "
+                              "dropped = queue full).")
                         .Register(r);
   queue_length_ = &BuildGauge().Name("errpulse_notification_queue_length")
                        .Help("Alert batches waiting for a receiver.").Register(r);
@@ -224,10 +226,12 @@ void Exporter::PublishAlerts(const std::map<std::pair<std::string, std::string>,
 }
 
 void Exporter::PublishReceiver(const std::string& name, uint64_t sent, uint64_t failed,
-                               uint64_t rejected, uint64_t dropped, size_t queue_length) {
+                               uint64_t rejected, uint64_t throttled, uint64_t dropped,
+                               size_t queue_length) {
   Sync(&notifications_->Add({{"receiver", name}, {"outcome", "sent"}}), sent);
   Sync(&notifications_->Add({{"receiver", name}, {"outcome", "failed"}}), failed);
   Sync(&notifications_->Add({{"receiver", name}, {"outcome", "rejected"}}), rejected);
+  Sync(&notifications_->Add({{"receiver", name}, {"outcome", "throttled"}}), throttled);
   Sync(&notifications_->Add({{"receiver", name}, {"outcome", "dropped"}}), dropped);
   queue_length_->Add({{"receiver", name}}).Set(static_cast<double>(queue_length));
 }

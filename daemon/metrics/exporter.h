@@ -41,7 +41,7 @@ class Exporter {
   // Alerting: instances per (alertname, state); one receiver's deliveries.
   void PublishAlerts(const std::map<std::pair<std::string, std::string>, int>& states);
   void PublishReceiver(const std::string& name, uint64_t sent, uint64_t failed, uint64_t rejected,
-                       uint64_t dropped, size_t queue_length);
+                       uint64_t throttled, uint64_t dropped, size_t queue_length);
   // A commit succeeded at `unix_seconds` / failed.
   void CommitSucceeded(double unix_seconds);
   void CommitFailed();

@@ -19,6 +19,18 @@ namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
 namespace ssl = boost::asio::ssl;
 
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 bool ParseHttpUrl(const std::string& url, HttpUrl* out) {
@@ -48,13 +60,16 @@ bool ParseHttpUrl(const std::string& url, HttpUrl* out) {
 }
 
 Receiver::Receiver(std::string name, HttpUrl url, std::string path, size_t max_queue,
-                   int64_t timeout_ms, std::string ca_file)
+                   int64_t timeout_ms, std::string ca_file, PayloadFormat format,
+                   SendLimits limits)
     : name_(std::move(name)),
       url_(std::move(url)),
       path_(std::move(path)),
       max_queue_(max_queue),
       timeout_ms_(timeout_ms),
       ca_file_(std::move(ca_file)),
+      format_(format),
+      budget_(limits),
       thread_([this] { Run(); }) {}
 
 Receiver::~Receiver() { Stop(); }
@@ -85,6 +100,11 @@ size_t Receiver::queue_length() const {
   return queue_.size();
 }
 
+void Receiver::WarnOnce(const std::string& what, const std::string& detail) {
+  if (warned_.size() > 100) warned_.clear();  // bounded; a new answer is worth a line again
+  if (warned_.insert(detail).second) spdlog::warn("receiver '{}' {} ({})", name_, what, detail);
+}
+
 void Receiver::Run() {
   int64_t backoff_ms = 1000;
   std::unique_lock<std::mutex> lock(mutex_);
@@ -93,31 +113,51 @@ void Receiver::Run() {
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       continue;
     }
+    if (const int64_t wait = budget_.WaitMs(SteadyMs()); wait > 0) {
+      wake_.wait_for(lock, std::chrono::milliseconds(wait), [&] { return stopping_; });
+      continue;
+    }
     const std::string body = queue_.front();
     lock.unlock();
-    const int status = Post(body);
+    const HttpAnswer answer = Post(body);
+    const RobotVerdict verdict = ReadAnswer(format_, answer, WallMs());
     lock.lock();
-    if (status >= 200 && status < 300) {
-      ++sent_;
-      backoff_ms = 1000;
-      if (!queue_.empty() && queue_.front() == body) queue_.pop_front();
-    } else if (status >= 400 && status < 500) {
-      ++rejected_;
-      spdlog::warn("receiver '{}' rejected an alert (HTTP {}); not retrying it", name_, status);
-      if (!queue_.empty() && queue_.front() == body) queue_.pop_front();
-    } else {
-      ++failed_;
-      if (failed_ == 1 || backoff_ms >= 60000)
-        spdlog::warn("receiver '{}' unreachable ({}); retrying in {} s", name_,
-                     status ? "HTTP " + std::to_string(status) : std::string("no answer"),
-                     backoff_ms / 1000);
-      wake_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return stopping_; });
-      backoff_ms = std::min<int64_t>(backoff_ms * 2, 60000);
+    if (answer.status != 0) budget_.Note(SteadyMs());
+    const bool done = verdict.outcome == RobotVerdict::kSent ||
+                      verdict.outcome == RobotVerdict::kRejected;
+    if (done && !queue_.empty() && queue_.front() == body) queue_.pop_front();
+    switch (verdict.outcome) {
+      case RobotVerdict::kSent:
+        ++sent_;
+        backoff_ms = 1000;
+        continue;
+      case RobotVerdict::kRejected:
+        ++rejected_;
+        WarnOnce("refused an alert; not sending it again", verdict.detail);
+        continue;
+      case RobotVerdict::kThrottled: {
+        ++throttled_;
+        const int64_t wait = verdict.retry_after_ms >= 0 ? verdict.retry_after_ms : backoff_ms;
+        WarnOnce("is rate-limited; the alert is kept and sent again when the robot allows",
+                 verdict.detail);
+        wake_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait, 100)),
+                       [&] { return stopping_; });
+        backoff_ms = std::min<int64_t>(backoff_ms * 2, 60000);
+        continue;
+      }
+      case RobotVerdict::kFailed:
+        ++failed_;
+        if (failed_ == 1 || backoff_ms >= 60000)
+          spdlog::warn("receiver '{}' unreachable ({}); retrying in {} s", name_, verdict.detail,
+                       backoff_ms / 1000);
+        wake_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return stopping_; });
+        backoff_ms = std::min<int64_t>(backoff_ms * 2, 60000);
+        continue;
     }
   }
 }
 
-int Receiver::Post(const std::string& body) {
+HttpAnswer Receiver::Post(const std::string& body) {
   boost::asio::io_context io;
   const auto timeout = std::chrono::milliseconds(timeout_ms_);
   http::request<http::string_body> request{http::verb::post, url_.target + path_, 11};
@@ -128,7 +168,7 @@ int Receiver::Post(const std::string& body) {
   request.prepare_payload();
   beast::flat_buffer buffer;
   http::response<http::string_body> response;
-  int status = 0;
+  HttpAnswer answer;
   tcp::resolver resolver(io);
 
   // The exchange once connected (and, for HTTPS, after the handshake).
@@ -136,7 +176,11 @@ int Receiver::Post(const std::string& body) {
     http::async_write(stream, request, [&](beast::error_code ec, size_t) {
       if (ec) return;
       http::async_read(stream, buffer, response, [&](beast::error_code ec, size_t) {
-        if (!ec) status = static_cast<int>(response.result_int());
+        if (ec) return;
+        answer.status = static_cast<int>(response.result_int());
+        const auto retry_after = response[http::field::retry_after];
+        answer.retry_after.assign(retry_after.data(), retry_after.size());
+        answer.body = std::move(response.body());
       });
     });
   };
@@ -151,7 +195,7 @@ int Receiver::Post(const std::string& body) {
       });
     });
     io.run_for(timeout * 3);
-    return status;
+    return answer;
   }
 
   ssl::context context(ssl::context::tls_client);
@@ -165,7 +209,7 @@ int Receiver::Post(const std::string& body) {
   if (ca_error) {
     spdlog::warn("receiver '{}': cannot load CA certificates ({}): {}", name_,
                  ca_file_.empty() ? "system default" : ca_file_, ca_error.message());
-    return 0;
+    return answer;
   }
   beast::ssl_stream<beast::tcp_stream> stream(io, context);
   SSL_set_tlsext_host_name(stream.native_handle(), url_.host.c_str());
@@ -185,7 +229,7 @@ int Receiver::Post(const std::string& body) {
     });
   });
   io.run_for(timeout * 3);
-  return status;
+  return answer;
 }
 
 }  // namespace errpulse

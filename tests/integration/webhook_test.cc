@@ -97,13 +97,14 @@ TEST(Webhook, HttpsWithTestCaDeliversEveryFormatAndAWrongCertificateIsRefused) {
   const std::string base = "https://127.0.0.1:" + std::to_string(good.port());
   t::WriteFile(dir.File("wecom.url"), base + "/cgi-bin/webhook/send?key=SECRET-ROBOT-KEY\n");
   std::string hooks;
+  // group_wait 0s: each receiver's first (grouped) message leaves at once.
   hooks += "    - { name: wecom, url_file: " + dir.File("wecom.url") + ", format: wecom, ca_file: " +
-           dir.File("ca.pem") + " }\n";
+           dir.File("ca.pem") + ", group_wait: 0s }\n";
   for (const char* format : {"dingtalk", "feishu", "slack", "alertmanager"})
     hooks += std::string("    - { name: ") + format + ", url: " + base + "/" + format +
-             ", format: " + format + ", ca_file: " + dir.File("ca.pem") + " }\n";
+             ", format: " + format + ", ca_file: " + dir.File("ca.pem") + ", group_wait: 0s }\n";
   hooks += "    - { name: rogue, url: https://127.0.0.1:" + std::to_string(rogue.port()) +
-           "/x, format: slack, ca_file: " + dir.File("ca.pem") + " }\n";
+           "/x, format: slack, ca_file: " + dir.File("ca.pem") + ", group_wait: 0s }\n";
   const int port = t::FreePort();
   t::WriteFile(dir.File("errpulse.yaml"),
                "listen: 127.0.0.1:" + std::to_string(port) + "\nstate_dir: " + dir.File("state") +
