@@ -14,6 +14,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -64,6 +65,15 @@ def stop_process(proc):
             proc.kill()
             proc.wait()
     return proc.returncode
+
+
+def run_cleanup(steps):
+    """Runs clean-up steps newest first; one failing does not stop the rest."""
+    for step in reversed(steps):
+        try:
+            step()
+        except Exception as e:  # keep cleaning up
+            print(f"  cleanup: {e!r}", file=sys.stderr)
 
 
 def free_port():

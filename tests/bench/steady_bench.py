@@ -662,11 +662,7 @@ def main():
                     try:
                         case = run_case(args, pool, rate, writes, nfiles, first, cleanup)
                     finally:
-                        for step in reversed(cleanup):
-                            try:
-                                step()
-                            except Exception as e:  # keep cleaning up
-                                print(f"  cleanup: {e!r}", file=sys.stderr)
+                        benchlib.run_cleanup(cleanup)
                     if first:
                         idle.append({"files": nfiles, **case["idle"]})
                         first = False
