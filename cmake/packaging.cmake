@@ -73,8 +73,8 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
   "errpulsed tails live-room SDK and REST API logs, extracts error codes with
 RE2 rules, classifies them from a catalog, exports Prometheus metrics on
 /metrics and sends alerts to Alertmanager or webhooks. The package ships
-the daemon, a systemd unit running it as the errpulse user (group adm, to
-read /var/log), a default config, the catalog and rules, a Grafana
+the daemon, a systemd unit running it as the errpulse user (groups adm, to
+read /var/log, and systemd-journal, to read the journal), a default config, the catalog and rules, a Grafana
 dashboard and Prometheus fleet rules.")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   "${CMAKE_CURRENT_SOURCE_DIR}/packaging/deb/conffiles"
