@@ -1,7 +1,9 @@
 // AlertEngine: evaluates the alert rules over the stream of error (and
 // success) events: a sliding window per rule and label set, and the
 // inactive -> pending -> firing -> resolved life of each alert instance, as
-// Prometheus evaluates `for` and `keep_firing_for`.
+// Prometheus evaluates `for` and `keep_firing_for`. An incident rule's
+// instance has a window per condition (alert_rule.h), and its condition is
+// their all_of / any_of at the same moment.
 //
 // Time is given, never read: Observe() takes each event's own time (from the
 // log line, or the clock when the line has none) and Evaluate(now) is called
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "alert/alert_rule.h"
+#include "alert/inhibition.h"
 #include "classify/catalog.h"
 
 namespace errpulse {
@@ -42,15 +45,24 @@ AlertEvent ClassifiedEvent(const CatalogEntry* entry, std::string_view source, i
 enum class AlertState { kInactive, kPending, kFiring };
 const char* AlertStateName(AlertState state);
 
+// One condition of an instance at an evaluation.
+struct ConditionReading {
+  uint64_t count = 0;  // errors of its match in the window
+  uint64_t total = 0;  // ratio conditions: errors and successes in the window
+  double ratio = 0;    // ratio conditions: count / total
+  bool met = false;
+};
+
 struct AlertTransition {
   std::string alertname;
   std::map<std::string, std::string> labels;  // the rule's `by` labels
   std::string to;                             // pending, firing, resolved, inactive
   int64_t at_ms = 0;
-  uint64_t count = 0;   // errors in the window at that moment
-  double ratio = 0;     // for ratio rules
+  uint64_t count = 0;   // errors in the window at that moment (all conditions')
+  double ratio = 0;     // for ratio rules (the first condition's)
   const AlertRule* rule = nullptr;
   int64_t active_since_ms = 0;  // when it became pending (or firing, without `for`)
+  std::vector<ConditionReading> conditions;  // one per rule condition
 };
 
 struct AlertInstanceView {
@@ -60,6 +72,15 @@ struct AlertInstanceView {
   int64_t active_since_ms = 0;  // pending or firing since
   uint64_t count = 0;
   const AlertRule* rule = nullptr;
+  std::vector<ConditionReading> conditions;  // at the last evaluation
+  int64_t firing_since_ms = -1;
+};
+
+// One condition's windows: errors, and errors and successes (ratio
+// conditions), by second, only seconds that had any.
+struct AlertWindows {
+  std::map<int64_t, uint64_t> errors;
+  std::map<int64_t, uint64_t> totals;
 };
 
 // One instance as the state file keeps it, so a restart neither re-pages,
@@ -70,8 +91,15 @@ struct AlertInstanceState {
   AlertState state = AlertState::kInactive;
   int64_t active_since_ms = 0;
   int64_t false_since_ms = -1;
-  std::map<int64_t, uint64_t> errors;  // by second, only seconds that had any
-  std::map<int64_t, uint64_t> totals;
+  std::map<int64_t, uint64_t> errors;  // the first condition's windows (a plain
+  std::map<int64_t, uint64_t> totals;  //   rule's only one), by second
+  // When it last went to firing (-1: not firing, or written before errpulse
+  // kept it): whether an inhibitor already fired then, i.e. whether it was
+  // held back or sent, follows from it after a restart.
+  int64_t firing_since_ms = -1;
+  // An incident rule's further conditions' windows, in rule order; empty
+  // for plain rules (as every state file written before incident rules).
+  std::vector<AlertWindows> more_windows;
   // In a commit's snapshot: not changed since the last commit (only
   // alertname and labels are set); or dropped since then; or its windows
   // hold only the seconds that moved since then (the others as they were).
@@ -109,16 +137,23 @@ class AlertEngine {
   uint64_t late_events() const { return late_events_; }
   // Whether a success (code 0) can matter: only ratio rules count them.
   bool WantsSuccesses() const { return wants_successes_; }
+  // A rule (of rules()) firing now that inhibits `rule`, or nullptr.
+  const AlertRule* InhibitorOf(const AlertRule& rule) const;
+  // Since when an inhibitor of `rule` fires without a break: the earliest
+  // firing_since of the firing instances of the rules inhibiting it; -1 if
+  // none fires.
+  int64_t InhibitedSince(const AlertRule& rule) const;
 
  private:
   struct Instance {
     std::map<std::string, std::string> labels;
-    std::map<int64_t, uint64_t> errors;  // by second
-    std::map<int64_t, uint64_t> totals;  // errors + successes by second (ratio rules)
+    std::vector<AlertWindows> windows;         // one per rule condition
+    std::vector<ConditionReading> readings;    // one per rule condition, at the last evaluation
     AlertState state = AlertState::kInactive;
     int64_t active_since_ms = 0;
     int64_t false_since_ms = -1;  // firing, condition false since
-    uint64_t count = 0;
+    int64_t firing_since_ms = -1;
+    uint64_t count = 0;           // the readings' counts, summed
     uint64_t changed_at = 0;  // change_clock_ at its last change
     uint64_t evaluated_at = 0;  // changed_at when it was last evaluated
     // Since the last commit: the earliest second whose count moved (or
@@ -130,13 +165,16 @@ class AlertEngine {
   };
   static constexpr int64_t kNoSecond = INT64_MAX;
 
-  bool Matches(const AlertRule& rule, const AlertEvent& event) const;
   Instance& InstanceFor(size_t rule, const AlertEvent& event);
   Instance& SlowInstanceFor(size_t rule, const AlertEvent& event);
-  bool Condition(const AlertRule& rule, Instance& instance, int64_t now_ms, double* ratio);
+  // Forgets what no window needs any more; returns how many seconds went.
+  size_t Trim(size_t rule, Instance& instance, int64_t now_ms);
+  // The rule's condition at `now_ms`, with each condition's reading.
+  bool Condition(const AlertRule& rule, Instance& instance, int64_t now_ms);
+  // Moves `in` to `state`, keeping firing_ (the inhibitions' view) in step.
+  void SetState(size_t rule, Instance& in, AlertState state, int64_t now_ms);
   // Whether Evaluate() at `now_ms` can leave `in` as it is without looking.
   bool CannotChange(const AlertRule& rule, const Instance& in, int64_t now_ms) const;
-  int64_t Retention(const AlertRule& rule) const;
   // `in` (of rule `rule`) changed: the clock moves and the commit lists it.
   void Touch(size_t rule, Instance& in);
   AlertInstanceState StateOf(size_t rule, const Instance& in, bool only_moved) const;
@@ -153,7 +191,10 @@ class AlertEngine {
   };
   static constexpr size_t kMaxKnownInstances = 256;
   std::vector<std::vector<KnownInstance>> known_instances_;
-  bool wants_successes_ = false;  // some rule is a ratio rule
+  std::vector<int64_t> retention_ms_;  // per rule: the longest any window needs
+  Inhibitions inhibitions_;
+  std::vector<size_t> firing_;  // per rule: instances firing
+  bool wants_successes_ = false;  // some condition is a ratio
   int64_t now_ms_ = 0;
   int64_t last_evaluation_ms_ = INT64_MIN;
   uint64_t late_events_ = 0;

@@ -15,7 +15,24 @@
 //     keep_firing_for: 2m                # resolve after the condition is false this long
 //     labels: { severity: page }
 //     annotations: { summary: "..." }    # templates: {{code}} {{name}} {{meaning}}
-//                                        #   {{count}} {{window}} {{source}} {{host}}
+//                                        #   {{count}} {{counts}} {{window}} {{source}} {{host}}
+//     inhibits: [OtherRule]              # optional: while this fires, OtherRule's new
+//                                        #   alerts on this host are not sent
+//
+// An incident rule puts conditions over several streams in one alert:
+//
+//   - alert: RateLimitIncident
+//     all_of:                            # or any_of: at least one of them
+//       - { match: { codes: [60007, 60011] }, threshold: 20 }
+//       - { match: { codes: [-2] }, ratio: { above: 0.05, min_total: 100 } }
+//     window: 2m                         # every condition counts over this window
+//     for: 30s
+//     inhibits: [RestApiRateLimited]
+//
+// Each condition takes what a plain rule's condition takes (match, and
+// threshold, spike or ratio); the rule takes no `by` (its conditions span codes and
+// sources: one alert per host). A plain rule is held as a rule with one
+// condition, so both are evaluated, committed and backtested by one code path.
 //
 // Value types, immutable after loading; thread-compatible.
 #pragma once
@@ -28,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "common/diagnostic.h"
 #include "common/yaml_reader.h"
 
 namespace errpulse {
@@ -39,11 +57,10 @@ struct AlertMatch {
   std::vector<std::string> sources;
 };
 
-struct AlertRule {
-  std::string name;
+// What is counted and when it holds: a plain rule's one condition, or one
+// entry of an incident rule's all_of / any_of.
+struct AlertCondition {
   AlertMatch match;
-  std::vector<std::string> by;  // of: code, source, domain, category
-  int64_t window_ms = 60'000;
   int64_t threshold = 1;
   struct Spike {
     int64_t baseline_ms = 30 * 60'000;
@@ -56,11 +73,35 @@ struct AlertRule {
     int64_t min_total = 0;
   };
   std::optional<Ratio> ratio;
+};
+
+// How a rule's conditions combine.
+enum class AlertCombine {
+  kOne,    // a plain rule: its one condition
+  kAllOf,  // an incident rule's all_of: every condition in the same window
+  kAnyOf,  // an incident rule's any_of: at least one
+};
+
+// Conditions per incident rule, at most: bounds what a state file may claim.
+constexpr size_t kMaxAlertConditions = 16;
+
+struct AlertRule {
+  std::string name;
+  AlertCombine combine = AlertCombine::kOne;
+  std::vector<AlertCondition> conditions;  // exactly one for a plain rule
+  std::vector<std::string> by;  // of: code, source, domain, category (plain rules)
+  int64_t window_ms = 60'000;
   int64_t for_ms = 0;
   int64_t keep_firing_for_ms = 0;
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
+  // Rules whose alerts this rule's firing holds back, and where each name
+  // is written (inhibition.h's CheckInhibits, once every rule file is read).
+  std::vector<std::string> inhibits;
+  std::vector<Diagnostic> inhibits_at;
   std::string defined_in;  // file:line
+
+  bool incident() const { return combine != AlertCombine::kOne; }
 };
 
 // Reads an `alerts:` list; appends FILE:LINE:COL diagnostics through `reader`

@@ -43,9 +43,12 @@ void Backtest::OnMatch(const Match& match, const CatalogEntry* entry, int64_t en
 void Backtest::Finish() {
   if (last_time_ms_ < 0) return;
   int64_t horizon = 0;
-  for (const auto& rule : engine_.rules())
-    horizon = std::max(horizon, std::max(rule.window_ms, rule.spike ? rule.spike->baseline_ms : 0) +
-                                    rule.for_ms + rule.keep_firing_for_ms);
+  for (const auto& rule : engine_.rules()) {
+    int64_t retention = rule.window_ms;
+    for (const auto& c : rule.conditions)
+      if (c.spike) retention = std::max(retention, c.spike->baseline_ms);
+    horizon = std::max(horizon, retention + rule.for_ms + rule.keep_firing_for_ms);
+  }
   AdvanceTo((last_time_ms_ + horizon) / 1000 + 1);
 }
 

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "alert/condition_text.h"
 #include "alert/event_time.h"
 #include "common/time_format.h"
 
@@ -90,9 +91,11 @@ std::map<std::string, std::string> AlertDispatcher::Labels(
 }
 
 std::map<std::string, std::string> AlertDispatcher::Annotations(
-    const AlertRule& rule, const std::map<std::string, std::string>& by, uint64_t count) const {
+    const AlertRule& rule, const std::map<std::string, std::string>& by, uint64_t count,
+    const std::vector<ConditionReading>& readings) const {
   std::map<std::string, std::string> values = by;
   values["count"] = std::to_string(count);
+  values["counts"] = ConditionsText(rule, readings);
   values["window"] = Duration(rule.window_ms);
   values["host"] = host_;
   if (auto code = by.find("code"); code != by.end()) {
@@ -113,12 +116,30 @@ void AlertDispatcher::Import(const std::vector<AlertInstanceState>& instances) {
   for (const auto& in : engine_.Instances()) {
     if (in.state != AlertState::kFiring) continue;
     const auto labels = Labels(*in.rule, in.labels);
-    Sent& s = sent_[Key(labels)];
+    // Held before the restart if an inhibitor already fired when it did
+    // (and fires still): it stays held.
+    const int64_t inhibited_since = engine_.InhibitedSince(*in.rule);
+    const bool held = inhibited_since >= 0 && inhibited_since <= in.firing_since_ms;
+    Sent& s = held ? held_[Key(labels)].alert : sent_[Key(labels)];
+    if (held) held_[Key(labels)].rule = in.rule;
     s.labels = labels;
-    s.annotations = Annotations(*in.rule, in.labels, in.count);
     s.starts_at_ms = in.active_since_ms;
     s.last_sent_ms = 0;  // re-sent at the first tick
   }
+  annotate_restored_ = true;
+}
+
+bool AlertDispatcher::HoldBack(const AlertTransition& t,
+                               const std::map<std::string, std::string>& labels,
+                               const std::string& key) {
+  if (t.to == "resolved") return held_.erase(key) > 0;  // never sent: nothing to close
+  if (!engine_.InhibitorOf(*t.rule)) return false;
+  Held& h = held_[key];
+  h.rule = t.rule;
+  h.alert.labels = labels;
+  h.alert.annotations = Annotations(*t.rule, t.labels, t.count, t.conditions);
+  h.alert.starts_at_ms = t.active_since_ms;
+  return true;
 }
 
 void AlertDispatcher::Tick(int64_t now_ms) {
@@ -127,10 +148,11 @@ void AlertDispatcher::Tick(int64_t now_ms) {
     ++generation_;
     if (t.to != "firing" && t.to != "resolved") continue;
     const auto labels = Labels(*t.rule, t.labels);
+    if (HoldBack(t, labels, Key(labels))) continue;
     Sent& s = sent_[Key(labels)];
     if (t.to == "firing") {
       s.labels = labels;
-      s.annotations = Annotations(*t.rule, t.labels, t.count);
+      s.annotations = Annotations(*t.rule, t.labels, t.count, t.conditions);
       s.starts_at_ms = t.active_since_ms;  // as Prometheus: when it became active
       s.resolved_at_ms = -1;
     } else {
@@ -138,6 +160,26 @@ void AlertDispatcher::Tick(int64_t now_ms) {
     }
     s.last_sent_ms = now_ms;
     due.push_back(&s);
+  }
+  if (annotate_restored_) {
+    annotate_restored_ = false;
+    for (const auto& in : engine_.Instances()) {
+      const std::string key = Key(Labels(*in.rule, in.labels));
+      Sent* s = sent_.count(key) ? &sent_[key] : held_.count(key) ? &held_[key].alert : nullptr;
+      if (s && in.state == AlertState::kFiring)
+        s->annotations = Annotations(*in.rule, in.labels, in.count, in.conditions);
+    }
+  }
+  // Held alerts still firing once no inhibitor fires: sent now, as they were.
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (engine_.InhibitorOf(*it->second.rule)) {
+      ++it;
+      continue;
+    }
+    Sent& s = sent_[it->first] = std::move(it->second.alert);
+    s.last_sent_ms = now_ms;
+    due.push_back(&s);
+    it = held_.erase(it);
   }
   for (auto it = sent_.begin(); it != sent_.end();) {
     Sent& s = it->second;
@@ -177,9 +219,15 @@ OutgoingAlert AlertDispatcher::Outgoing(const Sent& s, int64_t now_ms) const {
 
 std::vector<ActiveAlert> AlertDispatcher::ActiveAlerts() const {
   std::vector<ActiveAlert> alerts;
-  for (const auto& in : engine_.Instances())
-    alerts.push_back({Labels(*in.rule, in.labels), Annotations(*in.rule, in.labels, in.count),
-                      in.state, in.active_since_ms, in.count});
+  for (const auto& in : engine_.Instances()) {
+    alerts.push_back({Labels(*in.rule, in.labels),
+                      Annotations(*in.rule, in.labels, in.count, in.conditions), in.state,
+                      in.active_since_ms, in.count});
+    // Pending ones would be held if they fired now; firing ones are if not sent.
+    const AlertRule* inhibitor = engine_.InhibitorOf(*in.rule);
+    if (inhibitor && (in.state == AlertState::kPending || held_.count(Key(alerts.back().labels))))
+      alerts.back().inhibited_by = inhibitor->name;
+  }
   return alerts;
 }
 
@@ -191,6 +239,7 @@ std::string AlertDispatcher::AlertsJson() const {
                       {"state", AlertStateName(a.state)},
                       {"activeAt", Rfc3339(a.active_since_ms)},
                       {"count", a.count}});
+    if (!a.inhibited_by.empty()) alerts.back()["inhibitedBy"] = {a.inhibited_by};
   }
   return nlohmann::json{{"status", "success"}, {"data", {{"alerts", alerts}}}}.dump();
 }

@@ -9,6 +9,12 @@
 // nothing taken from a log line's text reaches a label or an annotation
 // beyond the code (an integer) and the catalog's own words.
 //
+// Inhibition (a rule's `inhibits:`): while an inhibitor fires, a rule it
+// inhibits that starts firing is held here, not sent; it is sent once every
+// inhibitor has resolved if it still fires, and never if it resolves first.
+// What was sent before the inhibitor fired goes on as it was (re-sends and
+// resolve), so no receiver keeps open what errpulse closed.
+//
 // Owned by the pipeline thread; not thread-safe. Receivers are thread-safe.
 #pragma once
 
@@ -34,6 +40,9 @@ struct ActiveAlert {
   AlertState state = AlertState::kInactive;
   int64_t active_since_ms = 0;  // pending (or firing) since
   uint64_t count = 0;           // errors in the window at the last evaluation
+  // The firing rule holding its notification back (pending, or firing and
+  // not sent), or "".
+  std::string inhibited_by;
 };
 
 // A receiver and the payload shape it takes.
@@ -92,9 +101,14 @@ class AlertDispatcher {
   OutgoingAlert Outgoing(const Sent& s, int64_t now_ms) const;
   std::map<std::string, std::string> Labels(const AlertRule& rule,
                                             const std::map<std::string, std::string>& by) const;
-  std::map<std::string, std::string> Annotations(const AlertRule& rule,
-                                                 const std::map<std::string, std::string>& by,
-                                                 uint64_t count) const;
+  std::map<std::string, std::string> Annotations(
+      const AlertRule& rule, const std::map<std::string, std::string>& by, uint64_t count,
+      const std::vector<ConditionReading>& readings) const;
+  // Whether transition `t` of the alert with `labels` (under `key`) is held
+  // back by an inhibition instead of sent (its firing while an inhibitor
+  // fires, or the resolve of one held so far).
+  bool HoldBack(const AlertTransition& t, const std::map<std::string, std::string>& labels,
+                const std::string& key);
 
   AlertEngine engine_;
   std::shared_ptr<const Catalog> catalog_;
@@ -102,6 +116,14 @@ class AlertDispatcher {
   int64_t resend_ms_;
   std::vector<Destination> destinations_;
   std::map<std::string, Sent> sent_;  // by alertname + labels
+  struct Held {
+    const AlertRule* rule = nullptr;
+    Sent alert;  // last_sent_ms: 0, never sent
+  };
+  std::map<std::string, Held> held_;  // firing, not sent: an inhibitor fires (same keys)
+  // Set by Import(): the restored alerts' annotations are written at the
+  // first Tick, once the engine has counted their windows again.
+  bool annotate_restored_ = false;
   uint64_t generation_ = 0;
   // The year for log times without one, worked out once per UTC day of the
   // wall clock: gmtime_r per line took a lock and 3% of the pipeline's time.

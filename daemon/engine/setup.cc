@@ -3,6 +3,8 @@
 #include <map>
 #include <string>
 
+#include "alert/inhibition.h"
+
 namespace errpulse {
 
 std::shared_ptr<const Setup> Setup::Compile(Config config, Diagnostics* diagnostics) {
@@ -54,6 +56,8 @@ std::shared_ptr<const Setup> Setup::Compile(Config config, Diagnostics* diagnost
       }
       setup->alerts.push_back(alert);
     }
+    // `inhibits:` may name a rule of another file, or of the config.
+    CheckInhibits(setup->alerts, diagnostics);
   }
   if (diagnostics->size() != errors_before || !setup->catalog || !setup->rules)
     return nullptr;

@@ -156,13 +156,22 @@ std::map<int64_t, uint64_t> SecondsFromJson(const json& j) {
 }
 
 json AlertToJson(const AlertInstanceState& a) {
-  return {{"alertname", a.alertname},
-          {"labels", a.labels},
-          {"state", AlertStateName(a.state)},
-          {"active_since_ms", a.active_since_ms},
-          {"false_since_ms", a.false_since_ms},
-          {"errors", SecondsToJson(a.errors)},
-          {"totals", SecondsToJson(a.totals)}};
+  json out = {{"alertname", a.alertname},
+              {"labels", a.labels},
+              {"state", AlertStateName(a.state)},
+              {"active_since_ms", a.active_since_ms},
+              {"false_since_ms", a.false_since_ms},
+              {"firing_since_ms", a.firing_since_ms},
+              {"errors", SecondsToJson(a.errors)},
+              {"totals", SecondsToJson(a.totals)}};
+  // Incident rules only: a plain rule's instance reads as before.
+  if (!a.more_windows.empty()) {
+    json more = json::array();
+    for (const auto& w : a.more_windows)
+      more.push_back({{"errors", SecondsToJson(w.errors)}, {"totals", SecondsToJson(w.totals)}});
+    out["more_windows"] = std::move(more);
+  }
+  return out;
 }
 
 AlertInstanceState AlertFromJson(const json& j) {
@@ -186,6 +195,17 @@ AlertInstanceState AlertFromJson(const json& j) {
   a.false_since_ms = Field<int64_t>(j, "false_since_ms");
   a.errors = SecondsFromJson(Member(j, "errors", /*array=*/true));
   a.totals = SecondsFromJson(Member(j, "totals", /*array=*/true));
+  // Both absent from state files written before incident rules.
+  if (j.contains("firing_since_ms")) a.firing_since_ms = Field<int64_t>(j, "firing_since_ms");
+  if (j.contains("more_windows")) {
+    const json& more = Member(j, "more_windows", /*array=*/true);
+    if (more.size() + 1 > kMaxAlertConditions)
+      throw std::runtime_error("more alert windows than an alert rule has conditions");
+    for (const auto& w : more) {
+      a.more_windows.push_back({SecondsFromJson(Member(w, "errors", /*array=*/true)),
+                                SecondsFromJson(Member(w, "totals", /*array=*/true))});
+    }
+  }
   return a;
 }
 

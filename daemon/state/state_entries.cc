@@ -14,7 +14,9 @@ namespace {
 // journal cursor (journal sources only), 'L' the
 // file order, 'f' a file ('i' identity, 'p' position), 'C' a container ('n'
 // its counts, 'b' a code's count). Under an alert instance: 'h' its header,
-// 'e' and 't' a second of its error and total windows. 'M' a minute of the
+// 'e' and 't' a second of its error and total windows; an incident rule's
+// further conditions: 'E' and 'T' with the condition's index (1 for the
+// second) before the second. 'M' a minute of the
 // status page's per-minute counts, in a group of its own ("M").
 constexpr char kWritten = 'W', kSourceOrder = 'O', kSource = 'S', kAlert = 'A';
 constexpr char kMinute = 'M';
@@ -195,6 +197,7 @@ class Flattener {
     PutVarint(&value_, static_cast<uint64_t>(a.state));
     PutSigned(&value_, a.active_since_ms);
     PutSigned(&value_, a.false_since_ms);
+    PutSigned(&value_, a.firing_since_ms);  // absent from headers written before it
     Emit();
     for (const auto& [tag, window] : {std::pair{'e', &a.errors}, std::pair{'t', &a.totals}}) {
       for (const auto& [second, n] : *window) {
@@ -202,6 +205,18 @@ class Flattener {
         PutSigned(&key_, second);
         PutVarint(&value_, n);
         Emit();
+      }
+    }
+    for (size_t c = 0; c < a.more_windows.size(); ++c) {
+      const AlertWindows& w = a.more_windows[c];
+      for (const auto& [tag, window] : {std::pair{'E', &w.errors}, std::pair{'T', &w.totals}}) {
+        for (const auto& [second, n] : *window) {
+          Key(prefix, tag);
+          PutVarint(&key_, c + 1);
+          PutSigned(&key_, second);
+          PutVarint(&value_, n);
+          Emit();
+        }
       }
     }
   }
@@ -456,15 +471,28 @@ struct Unflattener {
     if (tag == 'h') {
       parts.header = true;
       uint64_t state = 0;
-      return k.done() && v.Get(&state) && state <= 2 && v.GetSigned(&a.active_since_ms) &&
-                     v.GetSigned(&a.false_since_ms) && v.done() &&
-                     (a.state = static_cast<AlertState>(state), true)
-                 ? ""
-                 : Bad("alert header");
+      if (!k.done() || !v.Get(&state) || state > 2 || !v.GetSigned(&a.active_since_ms) ||
+          !v.GetSigned(&a.false_since_ms))
+        return Bad("alert header");
+      a.state = static_cast<AlertState>(state);
+      // firing_since_ms: absent from headers written before incident rules.
+      if (!v.done() && (!v.GetSigned(&a.firing_since_ms) || !v.done())) return Bad("alert header");
+      return "";
     }
-    if (tag != 'e' && tag != 't') return "unknown alert entry";
+    uint64_t condition = 0;
+    if (tag == 'E' || tag == 'T') {
+      if (!k.Get(&condition) || condition == 0 || condition >= kMaxAlertConditions)
+        return Bad("alert window");
+      if (a.more_windows.size() < condition) a.more_windows.resize(condition);
+    } else if (tag != 'e' && tag != 't') {
+      return "unknown alert entry";
+    }
+    AlertWindows* more = condition ? &a.more_windows[condition - 1] : nullptr;
     int64_t second = 0;
-    auto& window = tag == 'e' ? a.errors : a.totals;
+    auto& window = tag == 'e' ? a.errors
+                   : tag == 't' ? a.totals
+                   : tag == 'E' ? more->errors
+                                : more->totals;
     return k.GetSigned(&second) && k.done() && v.Get(&window[second]) && v.done()
                ? ""
                : Bad("alert window");

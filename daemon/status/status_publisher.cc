@@ -142,7 +142,9 @@ void StatusPublisher::AddSeries(const AlertDispatcher* alerting, StatusSnapshot*
     auto rule = std::find_if(rules.begin(), rules.end(),
                              [&](const AlertRule& r) { return r.name == alert.alertname; });
     if (rule == rules.end()) continue;  // gone since (a reload): no chart
-    alert.per_minute = index.ForAlert(*catalog_, {&rule->match}, rule->by, alert.labels);
+    std::vector<const AlertMatch*> matches;
+    for (const auto& condition : rule->conditions) matches.push_back(&condition.match);
+    alert.per_minute = index.ForAlert(*catalog_, matches, rule->by, alert.labels);
   }
 }
 

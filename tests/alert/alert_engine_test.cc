@@ -3,28 +3,17 @@
 #include <gtest/gtest.h>
 
 #include "alert/alert_engine.h"
+#include "alert/engine_clock.h"
 #include "common/yaml_reader.h"
-#include "support/alert_rules.h"
 
 namespace errpulse {
 namespace {
 
-AlertRule Rule(const std::string& yaml) {
-  std::vector<AlertRule> rules = testing::AlertRulesFromYaml(yaml);
-  EXPECT_EQ(rules.size(), 1u);
-  return rules.empty() ? AlertRule() : rules[0];
-}
+using testing::EvaluateEachSecond;
+using testing::Rule;
 
 AlertEvent Error(int64_t ms, int64_t code = 60007, const char* source = "rest") {
   return {ms, source, code, "rest_common", "rate_limit"};
-}
-
-std::vector<std::string> EvaluateEachSecond(AlertEngine& engine, int64_t from_s, int64_t to_s) {
-  std::vector<std::string> out;
-  for (int64_t s = from_s; s <= to_s; ++s)
-    for (const auto& t : engine.Evaluate(s * 1000))
-      out.push_back(std::to_string(s) + " " + t.to + " " + std::to_string(t.count));
-  return out;
 }
 
 TEST(AlertEngine, ThresholdForAndKeepFiringFor) {
