@@ -36,8 +36,7 @@ std::vector<To> ConvertMinutes(const std::vector<From>& minutes) {
 }  // namespace
 
 Pipeline::Pipeline(boost::asio::io_context& io, std::shared_ptr<const Setup> setup)
-    : io_(io),
-      setup_(std::move(setup)),
+    : setup_(std::move(setup)),
       counts_(setup_->config.sources.size(),
               SourceCounts(setup_->catalog->size(), setup_->config.max_unknown_codes)),
       containers_(setup_->config.sources.size(),

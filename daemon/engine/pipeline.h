@@ -114,7 +114,6 @@ class Pipeline {
   // The source's counters as committed: bytes of an unfinished line are left out.
   SourceStats CommittedStats(size_t source) const;
 
-  boost::asio::io_context& io_;
   std::shared_ptr<const Setup> setup_;
   std::vector<SourceCounts> counts_;
   std::vector<ContainerCounts> containers_;  // per source; used by kubernetes_labels sources

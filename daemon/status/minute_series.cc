@@ -76,8 +76,9 @@ std::vector<uint64_t> SeriesIndex::ForAlert(
   };
   std::vector<uint64_t> sum = Zeros();
   for (const auto& [pair, series] : by_pair_) {
-    const auto& [source, code] = pair;
-    const PairLabels p = LabelsOf(catalog, code);
+    // Named, not a structured binding: a lambda may not capture one (C++17).
+    const std::string& source = pair.first;
+    const PairLabels p = LabelsOf(catalog, pair.second);
     if (std::none_of(matches.begin(), matches.end(),
                      [&](const AlertMatch* m) { return Selects(*m, source, p); }))
       continue;

@@ -35,12 +35,12 @@ std::string Config(const t::TempDir& dir, int port, const std::string& receiver)
          "]\nalerting:\n  alertmanagers: [" + receiver +
          "]\n  resend_interval: 1m\n  timeout: 1s\n  host: edge-1\n"
          "alerts:\n"
-         "  - alert: EdgePlain\n    match: { codes: [60007] }\n    window: 8s\n"
+         "  - alert: EdgePlain\n    match: { codes: [60007] }\n    window: 15s\n"
          "    threshold: 10\n    for: 3s\n"
          "  - alert: EdgeIncident\n    all_of:\n"
          "      - { match: { codes: [60007], sources: [rest] }, threshold: 10 }\n"
          "      - { match: { codes: [-2], sources: [app] }, threshold: 10 }\n"
-         "    window: 8s\n    for: 1s\n    inhibits: [EdgePlain]\n"
+         "    window: 15s\n    for: 1s\n    inhibits: [EdgePlain]\n"
          "    annotations: { summary: \"{{counts}}\" }\n"
          "sources:\n"
          "  - { name: rest, paths: [" + dir.File("rest.log") + "], start_at: beginning }\n"
@@ -130,19 +130,21 @@ TEST(IncidentRules, FiresInhibitsSurvivesSigkillAndReleasesOnResolve) {
       std::vector<std::string>{"--config", dir.File("errpulse.yaml")});
   ASSERT_TRUE(t::WaitFor([&] { return t::HttpGet(port, "/-/ready").status == 200; }))
       << daemon->Log();
-  ASSERT_LT(std::chrono::steady_clock::now() - surge, std::chrono::seconds(7))
-      << "the restart took too long for the 8 s window";
+  // A precondition of the scenario, not a speed test: the incident must
+  // still be in its window after the restart (generous for a loaded host).
+  ASSERT_LT(std::chrono::steady_clock::now() - surge, std::chrono::seconds(13))
+      << "the restart took too long for the 15 s window";
   // Firing at once, its start kept; the plain rule firing and still held.
   EXPECT_EQ(ApiAlert(port, "EdgeIncident")["state"], "firing");
   EXPECT_EQ(ApiAlert(port, "EdgePlain")["inhibitedBy"], nlohmann::json::array({"EdgeIncident"}));
   // More 60007s: the plain rule outlives the incident, whose -2s leave the
-  // window 8 s after the surge.
+  // window 15 s after the surge.
   Errors(dir, "rest.log", 60007, 10);
   ASSERT_TRUE(t::WaitFor([&] {
     for (const auto& m : Messages(recorder))
       if (Has(m, "EdgePlain")) return true;
     return false;
-  }, std::chrono::seconds(10))) << daemon->Log();
+  }, std::chrono::seconds(30))) << daemon->Log();
 
   const auto messages = Messages(recorder);
   ASSERT_EQ(messages.size(), 3u);

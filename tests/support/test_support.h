@@ -48,6 +48,9 @@ bool RunningUnderCi();
 
 // A port on 127.0.0.1 that was free a moment ago (bind to 0, read, close).
 int FreePort();
+// A TCP socket listening on 127.0.0.1 on a free port (for servers a test
+// plays); returns its descriptor and sets *port.
+int ListenOnLoopback(int* port);
 
 // The real daemon as a child process; stopped (SIGTERM, then SIGKILL) on destruction.
 class DaemonProcess {
