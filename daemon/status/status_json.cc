@@ -68,7 +68,7 @@ std::string StatusJson(const StatusSnapshot* snapshot, const ServerInfo& server,
     data["commit_failing"] = s.commit_failing;
     data["alert_rules"] = s.alert_rules;
     json alerts = json::array();
-    for (const auto& a : s.alerts)
+    for (const auto& a : s.alerts) {
       alerts.push_back({{"alertname", a.alertname},
                         {"state", a.state},
                         {"labels", a.labels},
@@ -76,6 +76,8 @@ std::string StatusJson(const StatusSnapshot* snapshot, const ServerInfo& server,
                         {"active_since", Time(a.since_ms)},
                         {"count", a.count},
                         {"per_minute", a.per_minute}});
+      if (!a.inhibited_by.empty()) alerts.back()["inhibited_by"] = a.inhibited_by;
+    }
     data["alerts"] = alerts;
     json sources = json::array();
     for (const auto& src : s.sources) sources.push_back(SourceJson(src));

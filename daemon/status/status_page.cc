@@ -185,7 +185,12 @@ void Alerts(std::string& out, const StatusSnapshot& s, int64_t now_ms) {
          "<th class=\"n\">Errors in window</th><th>Last hour, per minute</th><th>Summary</th>"
          "</tr></thead><tbody>\n";
   for (const auto& a : s.alerts) {
-    out += "<tr class=\"" + HtmlEscape(a.state) + "\"><td>" + Chip(a.state, a.state) + "</td>";
+    out += "<tr class=\"" + HtmlEscape(a.state) + "\"><td>" + Chip(a.state, a.state);
+    // Held back by an incident rule's `inhibits`: not sent while it fires.
+    if (!a.inhibited_by.empty())
+      out += "<div class=\"muted small inhibited\">not sent: inhibited by " +
+             HtmlEscape(a.inhibited_by) + "</div>";
+    out += "</td>";
     out += "<td class=\"name\">" + HtmlEscape(a.alertname) + "</td><td>";
     Labels(out, a.labels);
     out += "</td><td class=\"nowrap\"><b>" + Ago(now_ms, a.since_ms) +

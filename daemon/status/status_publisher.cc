@@ -47,6 +47,7 @@ std::vector<AlertStatus> AlertsOf(const AlertDispatcher& alerting) {
     status.annotations = std::move(a.annotations);
     status.since_ms = a.active_since_ms;
     status.count = a.count;
+    status.inhibited_by = a.inhibited_by;
     alerts.push_back(std::move(status));
   }
   std::stable_sort(alerts.begin(), alerts.end(), [](const AlertStatus& a, const AlertStatus& b) {

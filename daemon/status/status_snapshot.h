@@ -80,6 +80,7 @@ struct AlertStatus {
   int64_t since_ms = 0;  // pending (or firing) since
   uint64_t count = 0;    // errors in the rule's window
   std::vector<uint64_t> per_minute;  // the errors it counts, per minute (as CodeCount's)
+  std::string inhibited_by;  // the firing rule holding its notification back, or ""
 };
 
 struct StatusSnapshot {

@@ -131,6 +131,22 @@ TEST(StatusPage, SelfContainedWithFiringAlertsFirst) {
   EXPECT_NE(page.find("/?refresh=off"), std::string::npos);
 }
 
+// An alert an incident rule holds back says so, on the page and in the JSON;
+// one that is not held says nothing of the kind.
+TEST(StatusPage, AnInhibitedAlertIsMarkedWithItsInhibitor) {
+  StatusSnapshot s = HostileSnapshot();
+  ASSERT_GE(s.alerts.size(), 2u);
+  s.alerts[0].inhibited_by = "RateLimit<Incident>";
+  const std::string page =
+      WithoutBreaks(RenderStatusPage(&s, {"127.0.0.1:9464", 0}, s.taken_at_ms, 5));
+  const size_t mark = page.find("not sent: inhibited by RateLimit&lt;Incident&gt;");
+  ASSERT_NE(mark, std::string::npos);
+  EXPECT_EQ(page.find("not sent: inhibited by", mark + 1), std::string::npos);
+  const std::string json = StatusJson(&s, {"127.0.0.1:9464", 0}, s.taken_at_ms);
+  EXPECT_NE(json.find("\"inhibited_by\":\"RateLimit<Incident>\""), std::string::npos) << json;
+  EXPECT_EQ(json.find("inhibited_by", json.find("inhibited_by") + 1), std::string::npos);
+}
+
 TEST(StatusPage, RefreshCanBePausedAndStartingPageRenders) {
   const StatusSnapshot s = HostileSnapshot();
   const std::string paused = RenderStatusPage(&s, {"127.0.0.1:9464", 0}, s.taken_at_ms, 0);
