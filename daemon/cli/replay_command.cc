@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "alert/backtest.h"
+#include "alert/condition_text.h"
 #include "common/time_format.h"
 #include "count/source_counts.h"
 #include "engine/counting.h"
@@ -282,10 +283,14 @@ int ReplayCommand(const Args& raw) {
         {"by_code", by_code}};
     if (alerts) {
       nlohmann::ordered_json transitions = nlohmann::json::array();
-      for (const auto& t : backtest.transitions())
+      for (const auto& t : backtest.transitions()) {
         transitions.push_back({{"at", FormatTime(t.at_ms)}, {"at_ms", t.at_ms},
                                {"alertname", t.alertname}, {"labels", t.labels},
                                {"state", t.to}, {"count", t.count}});
+        // An incident rule: what each of its conditions counted then.
+        if (t.rule && t.rule->conditions.size() > 1)
+          transitions.back()["conditions"] = ConditionsText(*t.rule, t.conditions);
+      }
       out["alerts"] = transitions;
       out["lines_without_time"] = backtest.lines_without_time();
     }
@@ -311,8 +316,11 @@ int ReplayCommand(const Args& raw) {
       for (const auto& t : backtest.transitions()) {
         std::string labels;
         for (const auto& [k, v] : t.labels) labels += (labels.empty() ? "" : ",") + k + "=\"" + v + "\"";
-        std::printf("  %s  %-9s %s{%s} count=%llu\n", FormatTime(t.at_ms).c_str(), t.to.c_str(),
+        std::printf("  %s  %-9s %s{%s} count=%llu", FormatTime(t.at_ms).c_str(), t.to.c_str(),
                     t.alertname.c_str(), labels.c_str(), static_cast<unsigned long long>(t.count));
+        if (t.rule && t.rule->conditions.size() > 1)
+          std::printf("  (%s)", ConditionsText(*t.rule, t.conditions).c_str());
+        std::printf("\n");
       }
       if (backtest.lines_without_time())
         std::cout << "  (" << backtest.lines_without_time()

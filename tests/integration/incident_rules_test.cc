@@ -194,7 +194,10 @@ TEST(IncidentRules, ReplayBacktestPrintsTheTransitions) {
   for (const char* want : {"alert transitions (3, on the lines' own time):",
                            "2026-11-26T02:00:39Z  pending   RateLimitEndToEnd{} count=50",
                            "2026-11-26T02:01:09Z  firing    RateLimitEndToEnd{} count=100",
-                           "2026-11-26T02:03:20Z  resolved  RateLimitEndToEnd{} count=0"})
+                           "2026-11-26T02:03:20Z  resolved  RateLimitEndToEnd{} count=0",
+                           // Each condition's count (hand-worked above).
+                           "count=50  (code 60007: 40 (≥10); code -2: 10 (≥10))",
+                           "count=100  (code 60007: 60 (≥10); code -2: 40 (≥10))"})
     EXPECT_NE(text.out.find(want), std::string::npos) << want << " in:\n" << text.out;
 
   auto json = t::RunCommand({t::ErrpulsedPath(), "replay", "--json", "--config",
@@ -210,6 +213,8 @@ TEST(IncidentRules, ReplayBacktestPrintsTheTransitions) {
   EXPECT_EQ(have, (std::vector<std::string>{"2026-11-26T02:00:39Z pending 50",
                                             "2026-11-26T02:01:09Z firing 100",
                                             "2026-11-26T02:03:20Z resolved 0"}));
+  ASSERT_EQ(got["alerts"].size(), 3u);
+  EXPECT_EQ(got["alerts"][1]["conditions"], "code 60007: 60 (≥10); code -2: 40 (≥10)");
 }
 
 }  // namespace
