@@ -198,14 +198,15 @@ void AlertDispatcher::Tick(int64_t now_ms) {
   // Grouped receivers look at every alert the dispatcher knows, every tick
   // (group_wait and group_interval run on their own time); nothing to look
   // at on an idle host.
-  std::vector<GroupedAlert> known;
-  for (const auto& [key, s] : sent_) known.push_back({key, Outgoing(s, now_ms)});
+  std::vector<GroupedAlert> known;  // taken once, for the first grouped receiver
   for (auto& d : destinations_) {
     if (!d.groups) {
       if (!alerts.empty()) d.receiver->Enqueue(FormatPayload(d.format, alerts, d.receiver->name()));
       continue;
     }
-    if (known.empty() && d.groups->groups() == 0) continue;
+    if (sent_.empty() && d.groups->groups() == 0) continue;
+    if (known.empty())
+      for (const auto& [key, s] : sent_) known.push_back({key, Outgoing(s, now_ms)});
     for (const auto& message : d.groups->Tick(now_ms, known))
       d.receiver->Enqueue(FormatPayload(d.format, message, d.receiver->name()));
   }

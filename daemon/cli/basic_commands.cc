@@ -12,7 +12,7 @@
 #include "cli/daemon_runner.h"
 #include "cli/options.h"
 #include "common/paths.h"
-#include "journal/journal_reader.h"
+#include "journal/journal_source.h"
 #include "tail/file_tailer.h"
 
 namespace errpulse {
@@ -90,10 +90,7 @@ void PrintFileFormats(const Config& config) {
 void CheckJournalSources(const Config& config, const std::string& config_path) {
   for (const SourceConfig& source : config.sources) {
     if (!source.journal) continue;
-    JournalSpec spec;
-    spec.units = source.journal->units;
-    spec.identifiers = source.journal->identifiers;
-    spec.directory = source.journal->directory;
+    const JournalSpec spec = JournalSpecOf(*source.journal, config.max_line_bytes);
     JournalReader reader(spec);
     const std::string prefix = "source '" + source.name + "': ";
     if (std::string error = reader.Open(); !error.empty()) {

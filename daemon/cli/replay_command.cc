@@ -26,7 +26,7 @@
 #include "count/source_counts.h"
 #include "engine/counting.h"
 #include "journal/journal_lines.h"
-#include "journal/journal_reader.h"
+#include "journal/journal_source.h"
 #include "tail/file_tailer.h"
 
 namespace errpulse {
@@ -230,14 +230,11 @@ int ReplayCommand(const Args& raw) {
   if (!journal_files.empty()) {
     // As the daemon's journal source reads them: each MESSAGE one line, at
     // the entry's time; a journal --source's units and identifiers apply.
-    JournalSpec spec;
-    spec.files = journal_files;
-    spec.max_message_bytes = static_cast<size_t>(setup->config.max_line_bytes);
+    JournalSelection selection;
     for (const auto& s : setup->config.sources)
-      if (s.name == source_name && s.journal) {
-        spec.units = s.journal->units;
-        spec.identifiers = s.journal->identifiers;
-      }
+      if (s.name == source_name && s.journal) selection = *s.journal;
+    JournalSpec spec = JournalSpecOf(selection, setup->config.max_line_bytes);
+    spec.files = journal_files;  // these files, not the selection's directory
     JournalReader reader(spec);
     if (std::string error = reader.Open(); !error.empty()) {
       std::cerr << "errpulsed replay: " << error << "\n";

@@ -24,15 +24,6 @@ int64_t SteadyMs() {
       .count();
 }
 
-JournalSpec SpecOf(const JournalSelection& selection, int64_t max_line_bytes) {
-  JournalSpec spec;
-  spec.units = selection.units;
-  spec.identifiers = selection.identifiers;
-  spec.directory = selection.directory;
-  spec.max_message_bytes = static_cast<size_t>(max_line_bytes);
-  return spec;
-}
-
 std::string Join(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
@@ -41,10 +32,19 @@ std::string Join(const std::vector<std::string>& names) {
 
 }  // namespace
 
+JournalSpec JournalSpecOf(const JournalSelection& selection, int64_t max_line_bytes) {
+  JournalSpec spec;
+  spec.units = selection.units;
+  spec.identifiers = selection.identifiers;
+  spec.directory = selection.directory;
+  spec.max_message_bytes = static_cast<size_t>(max_line_bytes);
+  return spec;
+}
+
 struct JournalSource::Follower {
   Follower(boost::asio::io_context& io, size_t source, const SourceConfig& config,
            int64_t max_line_bytes)
-      : source(source), config(config), reader(SpecOf(*config.journal, max_line_bytes)), timer(io) {}
+      : source(source), config(config), reader(JournalSpecOf(*config.journal, max_line_bytes)), timer(io) {}
 
   size_t source;
   const SourceConfig& config;

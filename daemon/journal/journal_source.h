@@ -42,10 +42,16 @@
 #include <vector>
 
 #include "config/config.h"
+#include "journal/journal_reader.h"
 #include "source/chunk.h"
 #include "source/log_source.h"
 
 namespace errpulse {
+
+// What a journal source's selection reads: its units, identifiers and
+// directory, messages cut at max_line_bytes. Also what `check` and `replay`
+// open, so all three read the same entries.
+JournalSpec JournalSpecOf(const JournalSelection& selection, int64_t max_line_bytes);
 
 class JournalSource : public LogSource {
  public:
