@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alert/dispatcher.h"
-#include "alert/http_recorder.h"
+#include "support/http_recorder.h"
 #include "support/alert_rules.h"
 #include "support/shipped_data.h"
 #include "support/test_support.h"

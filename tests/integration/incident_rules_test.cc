@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "alert/dispatcher.h"
-#include "alert/http_recorder.h"
+#include "support/http_recorder.h"
 #include "support/test_support.h"
 
 namespace errpulse {

@@ -7,97 +7,24 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <atomic>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <functional>
-#include <mutex>
 #include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "support/http_recorder.h"
 #include "support/test_support.h"
 
 namespace errpulse {
 namespace {
 
 namespace t = errpulse::testing;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = boost::asio::ip::tcp;
 
-// A robot on 127.0.0.1: every POST is recorded and answered by `answer`
-// (given the request's number, from 0): status, Retry-After, body.
-struct Answer {
-  int status = 200;
-  std::string retry_after;
-  std::string body;
-};
-
-class FakeRobot {
- public:
-  explicit FakeRobot(std::function<Answer(size_t)> answer)
-      : answer_(std::move(answer)), acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
-    port_ = acceptor_.local_endpoint().port();
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~FakeRobot() {
-    stop_ = true;
-    boost::asio::io_context io;
-    tcp::socket poke(io);
-    beast::error_code ignored;
-    poke.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port_)}, ignored);
-    thread_.join();
-  }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  // Every body posted, in order, and the answers' statuses/bodies given.
-  std::vector<std::string> bodies() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return bodies_;
-  }
-
- private:
-  void Serve() {
-    while (!stop_) {
-      beast::error_code ec;
-      tcp::socket socket(io_);
-      acceptor_.accept(socket, ec);
-      if (ec || stop_) return;
-      beast::flat_buffer buffer;
-      http::request<http::string_body> request;
-      http::read(socket, buffer, request, ec);
-      if (ec) continue;
-      size_t number;
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        number = bodies_.size();
-        bodies_.push_back(request.body());
-      }
-      const Answer a = answer_(number);
-      http::response<http::string_body> response{static_cast<http::status>(a.status), 11};
-      if (!a.retry_after.empty()) response.set(http::field::retry_after, a.retry_after);
-      response.set(http::field::content_type, "application/json");
-      response.body() = a.body;
-      response.prepare_payload();
-      http::write(socket, response, ec);
-      socket.shutdown(tcp::socket::shutdown_both, ec);
-    }
-  }
-
-  std::function<Answer(size_t)> answer_;
-  boost::asio::io_context io_;
-  tcp::acceptor acceptor_;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::mutex mutex_;
-  std::vector<std::string> bodies_;
-  std::thread thread_;
-};
+// A robot on 127.0.0.1: every POST recorded, each answered as the test's
+// script says.
+using FakeRobot = t::HttpRecorder;
+using Answer = t::ScriptedAnswer;
 
 // The daemon with one rule firing per code (by code), webhooks as given.
 struct RobotDaemon {
@@ -149,7 +76,7 @@ std::vector<std::string> FiringCodes(const std::string& body) {
 TEST(RobotAnswers, AFortyCodeSurgeIsOneGroupedMessage) {
   FakeRobot robot([](size_t) { return Answer{200, "", R"({"code":0,"msg":"success"})"}; });
   RobotDaemon s;
-  ASSERT_TRUE(s.Start("    - { name: feishu, url: " + robot.url("/hook") +
+  ASSERT_TRUE(s.Start("    - { name: feishu, url: " + robot.url() + "/hook" +
                       ", format: feishu, group_wait: 2s, group_interval: 1h }\n"));
   std::vector<int> codes;
   for (int c = 0; c < 40; ++c) codes.push_back(60100 + c);
@@ -188,7 +115,7 @@ TEST(RobotAnswers, ARateLimitedRobotGetsEveryPageAndNoneCountsAsSentBeforeIt) {
     return Answer{200, "", R"({"code":0,"msg":"success"})"};
   });
   RobotDaemon s;
-  ASSERT_TRUE(s.Start("    - { name: feishu, url: " + robot.url("/hook") +
+  ASSERT_TRUE(s.Start("    - { name: feishu, url: " + robot.url() + "/hook" +
                       ", format: feishu, group_wait: 0s }\n"));
   s.Errors({60007});
   ASSERT_TRUE(t::WaitFor([&] { return s.Outcome("feishu", "sent") >= 1; },
@@ -211,9 +138,9 @@ TEST(RobotAnswers, ARefusedPageIsRejectedOnceAndLoggedWithTheRobotsWordsNotTheKe
   });
   FakeRobot fine([](size_t) { return Answer{200, "", R"({"errcode":0,"errmsg":"ok"})"}; });
   RobotDaemon s;
-  ASSERT_TRUE(s.Start("    - { name: wecom, url: \"" + refusing.url("/send?key=SECRET-KEY") +
+  ASSERT_TRUE(s.Start("    - { name: wecom, url: \"" + refusing.url() + "/send?key=SECRET-KEY" +
                       "\", format: wecom, group_wait: 0s, group_interval: 1s }\n"
-                      "    - { name: marker, url: \"" + fine.url("/send") +
+                      "    - { name: marker, url: \"" + fine.url() + "/send" +
                       "\", format: wecom, group_wait: 0s, group_interval: 1s }\n"));
   s.Errors({60007});
   ASSERT_TRUE(t::WaitFor([&] { return s.Outcome("wecom", "rejected") >= 1; },
@@ -242,7 +169,7 @@ TEST(RobotAnswers, ARobotThatHangsIsRetriedAndThePageArrives) {
     return Answer{200, "", R"({"errcode":0,"errmsg":"ok"})"};
   });
   RobotDaemon s;
-  ASSERT_TRUE(s.Start("    - { name: dingtalk, url: " + robot.url("/robot/send") +
+  ASSERT_TRUE(s.Start("    - { name: dingtalk, url: " + robot.url() + "/robot/send" +
                       ", format: dingtalk, group_wait: 0s }\n"));
   s.Errors({60007});
   ASSERT_TRUE(t::WaitFor([&] { return s.Outcome("dingtalk", "sent") >= 1; },

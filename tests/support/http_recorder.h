@@ -1,7 +1,9 @@
-// HttpRecorder: a plain HTTP server on 127.0.0.1 (a free port) that answers
-// every request 200 "{}" and records what was POSTed, in arrival order: the
-// receiver errpulse sends alerts to, for tests that check what was sent and
-// what was not (a sequence proves nothing came in between).
+// HttpRecorder: a plain HTTP server on 127.0.0.1 (a free port) that records
+// what was POSTed, in arrival order, and answers each request 200 "{}" or as
+// a script says (a chat robot's "200 + error code", 429 + Retry-After, an
+// answer that takes long): the receiver errpulse sends alerts to, for tests
+// that check what was sent and what was not (a sequence proves nothing came
+// in between).
 //
 // Header-only so unit tests (tests/alert) and daemon tests
 // (tests/integration) both use it. Thread-safe: the server runs a thread of
@@ -15,6 +17,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -24,9 +27,20 @@
 
 namespace errpulse::testing {
 
+// How the recorder answers a request.
+struct ScriptedAnswer {
+  int status = 200;
+  std::string retry_after;  // a Retry-After header when not empty
+  std::string body = "{}";
+};
+
 class HttpRecorder {
  public:
-  HttpRecorder() {
+  // `answer(n)`: the answer to the n-th request (from 0), called after its
+  // body was recorded (it may sleep: requests are served one at a time).
+  // None: 200 "{}".
+  explicit HttpRecorder(std::function<ScriptedAnswer(size_t)> answer = nullptr)
+      : answer_(std::move(answer)) {
     fd_ = ListenOnLoopback(&port_);
     thread_ = std::thread([this] { Serve(); });
   }
@@ -69,18 +83,24 @@ class HttpRecorder {
           }
         }
       }
+      size_t number = 0;
       if (body_at != std::string::npos && request.size() >= body_at + length) {
         std::lock_guard<std::mutex> lock(mutex_);
+        number = bodies_.size();
         bodies_.push_back(request.substr(body_at, length));
       }
-      const std::string reply =
-          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
-          "Connection: close\r\n\r\n{}";
+      const ScriptedAnswer answer = answer_ ? answer_(number) : ScriptedAnswer{};
+      std::string reply = "HTTP/1.1 " + std::to_string(answer.status) +
+                          " Answer\r\nContent-Type: application/json\r\nContent-Length: " +
+                          std::to_string(answer.body.size()) + "\r\nConnection: close\r\n";
+      if (!answer.retry_after.empty()) reply += "Retry-After: " + answer.retry_after + "\r\n";
+      reply += "\r\n" + answer.body;
       ::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
       ::close(client);
     }
   }
 
+  std::function<ScriptedAnswer(size_t)> answer_;
   int fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
